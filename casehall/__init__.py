@@ -1,0 +1,1 @@
+"""casehall: case workflows for government service halls and citizen hotlines."""

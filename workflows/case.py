@@ -1,0 +1,398 @@
+"""CaseWorkflow: one case at a window, from registration to callback (workflow id ``case-<case no>``)."""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+
+from workflows import no_veto, tolerant_acceptance
+from workflows.access import require_decider, require_responsible, require_writer
+from workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
+from workflows.errors import INVALID, INVALID_STATE, refuse
+
+with workflow.unsafe.imports_passed_through():
+    from models.payloads import (
+        DISSATISFIED,
+        FINAL_STATUSES,
+        AcceptInput,
+        Actor,
+        CaseStatus,
+        CaseView,
+        CompleteInput,
+        Deadline,
+        DeadlinesInput,
+        DocumentSpec,
+        HandlingInput,
+        HandoverInput,
+        OverdueSupplementInput,
+        RecordEventInput,
+        RegisterCaseInput,
+        ResumeClockInput,
+        Role,
+        SatisfactionInput,
+        SupplementInput,
+        TaskSpec,
+        VetoDecisionInput,
+        VetoRequestInput,
+        VetoState,
+        WorkingTimeInput,
+    )
+
+LOCAL = {"start_to_close_timeout": timedelta(seconds=30)}
+CLERK_STATES = frozenset({CaseStatus.REGISTERED, CaseStatus.AWAITING_MATERIALS})
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, inp: RegisterCaseInput) -> None:
+        self.inp = inp
+        self.item = inp.item
+        self.view = inp.carried or CaseView(
+            case_no=inp.case_no, item_code=inp.item.code, department_code=inp.item.department_code,
+            status=CaseStatus.REGISTERED, applicant=inp.applicant, channel=inp.channel, hall=inp.hall,
+            window=inp.window, description=inp.description, handling_mode=inp.handling_mode,
+            cross_region_urgent=inp.cross_region_urgent, first_clerk_id=inp.clerk.user_id,
+            clerk_id=inp.clerk.user_id, registered_at=workflow.now(), phase_started_at=workflow.now(),
+            missing_materials=[m.name for m in tolerant_acceptance.missing(inp.item, inp.submitted_materials)],
+        )
+        self.lock = asyncio.Lock()
+
+    # ---- the case's life ------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: RegisterCaseInput) -> CaseView:
+        if inp.carried is None:
+            await self._record("registered", inp.clerk, {
+                "item": inp.item.code, "submitted": inp.submitted_materials,
+                "missing": self.view.missing_materials, "handling_mode": inp.handling_mode.value,
+                "cross_region_urgent": inp.cross_region_urgent,
+            })
+        while self.view.status not in FINAL_STATUSES:
+            status = self.view.status
+            phase = {
+                CaseStatus.AWAITING_SUPPLEMENT: self._supplement_phase,
+                CaseStatus.VETO_REQUESTED: self._veto_phase,
+                CaseStatus.AWAITING_CALLBACK: self._callback_phase,
+                CaseStatus.RECTIFICATION: self._rectification_phase,
+            }.get(status)
+            await (phase() if phase else workflow.wait_condition(lambda s=status: self.view.status != s))  # type: ignore[misc]
+            if workflow.info().is_continue_as_new_suggested() and self.view.status not in FINAL_STATUSES:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self.inp.model_copy(update={"carried": self.view}))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view
+
+    def _left(self, status: CaseStatus) -> Any:
+        return lambda: self.view.status != status
+
+    async def _supplement_phase(self) -> None:
+        rules = self.item.rules
+        days = self.view.supplement_window_days or rules.supplement_days
+        points = [days] + ([days - rules.supplement_reminder_days] if days > rules.supplement_reminder_days
+                           and rules.supplement_reminder_days else [])
+        deadline, *reminders = await self._deadlines(self.view.phase_started_at, points)
+        await deadline_with_reminders(
+            self._left(CaseStatus.AWAITING_SUPPLEMENT), deadline.at, [r.at for r in reminders],
+            remind=lambda: self._step("supplement_reminder", {"missing": self.view.missing_materials}),
+            on_deadline=self._supplement_overdue, skip=self.view.phase_steps_done,
+        )
+
+    async def _supplement_overdue(self) -> None:
+        self._set_status(CaseStatus.SUPPLEMENT_OVERDUE)
+        await self._record("supplement_overdue", None, {"missing": self.view.missing_materials},
+                           open_task=self._task("supplement_overdue", Role.MANAGER, "补正期限已到，材料仍未补齐"))
+
+    async def _veto_phase(self) -> None:
+        assert self.view.veto is not None
+        rules = self.item.rules
+        remind, escalate = await self._deadlines(
+            self.view.veto.requested_at, [rules.veto_reminder_days, rules.veto_escalation_days])
+        await approval_with_escalation(
+            self._left(CaseStatus.VETO_REQUESTED), remind.at, escalate.at,
+            remind=lambda: self._step("veto_reminder", {"to": Role.MANAGER.value}),
+            escalate=lambda: self._step(
+                "veto_escalated", {"to": Role.DIRECTOR.value},
+                open_task=self._task("veto", Role.DIRECTOR, "否决申请超时未审批，已升级")),
+            skip=self.view.phase_steps_done,
+        )
+
+    async def _callback_phase(self) -> None:
+        at = self.view.phase_started_at + timedelta(days=self.item.rules.callback_calendar_days)
+        if not await wait_until(self._left(CaseStatus.AWAITING_CALLBACK), at):
+            await self._rate(None, self.item.rules.default_rating, "no answer: default rating")
+
+    async def _rectification_phase(self) -> None:
+        (due,) = await self._deadlines(self.view.phase_started_at, [self.item.rules.rectification_days])
+        await approval_with_escalation(
+            self._left(CaseStatus.RECTIFICATION), due.at, due.at,
+            remind=lambda: self._step("rectification_overdue", {}),
+            escalate=lambda: self._step(
+                "rectification_escalated", {"to": Role.DIRECTOR.value},
+                open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级")),
+            skip=self.view.phase_steps_done,
+        )
+
+    # ---- human actions: updates with validators ---------------------------------------------------------
+    @workflow.update
+    async def registration(self) -> CaseView:
+        """Answers once the registration is stored, so the caller can read the case at once."""
+        await workflow.wait_condition(lambda: self.view.last_seq >= 1)
+        return self.view
+
+    @workflow.update
+    async def accept(self, inp: AcceptInput) -> CaseView:
+        await self._accept(inp.actor, "accepted")
+        return self.view
+
+    @accept.validator
+    def _validate_accept(self, inp: AcceptInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_status(CLERK_STATES, "accepted")
+
+    @workflow.update
+    async def supplement(self, inp: SupplementInput) -> CaseView:
+        self.view.missing_materials = [m for m in self.view.missing_materials if m not in inp.items]
+        payload = {"items": inp.items, "still_missing": self.view.missing_materials,
+                   "on_behalf_of_applicant": inp.on_behalf_of_applicant}
+        await self._record("supplement_received", inp.actor, payload)
+        if not tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
+            if self.view.status == CaseStatus.AWAITING_MATERIALS:
+                await self._accept(inp.actor, "accepted")
+            elif not self.view.missing_materials and self.view.status in SUPPLEMENT_STATES:
+                await self._resume_clock(inp.actor, "materials_complete", close=["supplement_overdue"])
+        return self.view
+
+    @supplement.validator
+    def _validate_supplement(self, inp: SupplementInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_status(SUPPLEMENT_STATES | {CaseStatus.AWAITING_MATERIALS}, "supplemented")
+        tolerant_acceptance.check_supplement(self.view, inp.items)
+
+    @workflow.update
+    async def decide_overdue_supplement(self, inp: OverdueSupplementInput) -> CaseView:
+        if inp.extend_days:
+            self.view.supplement_window_days = inp.extend_days
+            self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
+            await self._record("supplement_extended", inp.actor, {"days": inp.extend_days},
+                               close_tasks=["supplement_overdue"])
+        else:
+            await self._resume_clock(inp.actor, "proceed_without_missing", close=["supplement_overdue"])
+        return self.view
+
+    @decide_overdue_supplement.validator
+    def _validate_overdue(self, inp: OverdueSupplementInput) -> None:
+        require_decider(inp.actor, self.item, "decide on overdue supplements")
+        self._require_status({CaseStatus.SUPPLEMENT_OVERDUE}, "given an overdue-supplement decision")
+
+    @workflow.update
+    async def request_veto(self, inp: VetoRequestInput) -> CaseView:
+        self.view.veto = VetoState(requested_by=inp.actor, reasons=inp.reasons, legal_basis=inp.legal_basis,
+                                   requested_at=workflow.now(), resume_status=self.view.status)
+        self._set_status(CaseStatus.VETO_REQUESTED)
+        await self._record("veto_requested", inp.actor, {"reasons": inp.reasons, "legal_basis": inp.legal_basis},
+                           close_tasks=["supplement_overdue"],
+                           open_task=self._task("veto", Role.MANAGER, f"否决申请: {inp.reasons[:80]}"))
+        return self.view
+
+    @request_veto.validator
+    def _validate_request_veto(self, inp: VetoRequestInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        no_veto.check_request(self.view)
+
+    @workflow.update
+    async def decide_veto(self, inp: VetoDecisionInput) -> CaseView:
+        veto = self.view.veto
+        assert veto is not None
+        if veto.approve is not None:  # the same decision again: the first answer, nothing recorded
+            return self.view
+        now = workflow.now()
+        veto.decided_by, veto.approve, veto.instruction = inp.actor, inp.approve, inp.instruction
+        veto.comment, veto.decided_at = inp.comment, now
+        payload = {"approve": inp.approve, "instruction": inp.instruction, "comment": inp.comment}
+        if inp.approve:
+            self._set_status(CaseStatus.REJECTED)
+            self.view.closed_at = now
+            await self._record("veto_approved", inp.actor, payload,
+                               document=no_veto.rejection_notice(self.view, self.item, veto, now))
+            return self.view
+        self.view.instruction = inp.instruction
+        resume = no_veto.instruction_status(inp.instruction, veto.resume_status)
+        self._set_status(resume or CaseStatus.REGISTERED)
+        await self._record("veto_refused", inp.actor, payload, close_tasks=["veto"])
+        if resume is None and veto.resume_status in CLERK_STATES:
+            await self._accept(inp.actor, "accepted_on_instruction")
+        elif resume is None:
+            self._set_status(veto.resume_status)
+        return self.view
+
+    @decide_veto.validator
+    def _validate_decide_veto(self, inp: VetoDecisionInput) -> None:
+        no_veto.check_decision(self.view, self.item, inp)
+
+    @workflow.update
+    async def handover(self, inp: HandoverInput) -> CaseView:
+        previous = self.view.clerk_id
+        self.view.clerk_id = inp.to.user_id
+        await self._record("handed_over", inp.actor,
+                           {"from": previous, "to": inp.to.user_id, "to_username": inp.to.username,
+                            "reason": inp.reason})
+        return self.view
+
+    @handover.validator
+    def _validate_handover(self, inp: HandoverInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_open()
+        if inp.to.role != Role.CLERK or inp.to.user_id == self.view.clerk_id:
+            raise refuse(INVALID, "a case can be handed over only to another clerk")
+
+    @workflow.update
+    async def arrange_handling(self, inp: HandlingInput) -> CaseView:
+        self.view.handling_mode = inp.mode
+        await self._record("handling_arranged", inp.actor, {
+            "mode": inp.mode.value, "address": inp.address,
+            "appointment_at": inp.appointment_at.isoformat() if inp.appointment_at else None})
+        return self.view
+
+    @arrange_handling.validator
+    def _validate_handling(self, inp: HandlingInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_open()
+        if inp.mode.value == "home_visit" and inp.appointment_at is None:
+            raise refuse(INVALID, "a home visit needs an appointment time")
+
+    @workflow.update
+    async def complete(self, inp: CompleteInput) -> CaseView:
+        self.view.result = inp.result
+        self._set_status(CaseStatus.AWAITING_CALLBACK)
+        await self._record("completed", inp.actor, {"result": inp.result})
+        return self.view
+
+    @complete.validator
+    def _validate_complete(self, inp: CompleteInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_status({CaseStatus.IN_HANDLING}, "completed")
+
+    @workflow.update
+    async def record_satisfaction(self, inp: SatisfactionInput) -> CaseView:
+        await self._rate(inp.actor, inp.grade, inp.comment)
+        return self.view
+
+    @record_satisfaction.validator
+    def _validate_satisfaction(self, inp: SatisfactionInput) -> None:
+        require_writer(inp.actor)
+        self._require_status({CaseStatus.AWAITING_CALLBACK}, "rated")
+
+    @workflow.update
+    async def rectify(self, inp: CompleteInput) -> CaseView:
+        self.view.result = inp.result
+        self._close()
+        await self._record("rectified", inp.actor, {"result": inp.result})
+        return self.view
+
+    @rectify.validator
+    def _validate_rectify(self, inp: CompleteInput) -> None:
+        require_decider(inp.actor, self.item, "record a rectification")
+        self._require_status({CaseStatus.RECTIFICATION}, "rectified")
+
+    @workflow.query
+    def state(self) -> CaseView:
+        return self.view
+
+    # ---- transitions --------------------------------------------------------------------------------
+    async def _accept(self, actor: Actor, event: str) -> None:
+        """Say yes: no approval. Missing main materials -> one-time notice; secondary -> tolerant acceptance."""
+        now = workflow.now()
+        if tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
+            self._set_status(CaseStatus.AWAITING_MATERIALS)
+            await self._record("one_time_notice_issued", actor, {"missing": self.view.missing_materials},
+                               document=tolerant_acceptance.one_time_notice(self.view, self.item, None, now))
+            return
+        days = self.item.expedited_days if self.view.cross_region_urgent else self.item.time_limit_days
+        if not self.view.missing_materials:
+            (deadline,) = await self._deadlines(now, [days])
+            self._set_deadline(deadline)
+            self._set_status(CaseStatus.IN_HANDLING)
+            await self._record(event, actor, {"deadline": deadline.at.isoformat(), "working_days": days})
+            return
+        deadline, window = await self._deadlines(now, [days, self.item.rules.supplement_days])
+        self._set_deadline(deadline)
+        self.view.remaining_seconds = await workflow.execute_local_activity(
+            "working_seconds_between", WorkingTimeInput(start=now, end=deadline.at), result_type=float, **LOCAL)
+        self.view.clock_paused = True
+        self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
+        await self._record("accepted_tolerantly", actor, {
+            "deadline_if_complete": deadline.at.isoformat(), "missing": self.view.missing_materials,
+            "supplement_deadline": window.at.isoformat()},
+            document=tolerant_acceptance.one_time_notice(self.view, self.item, window.at, now))
+
+    async def _resume_clock(self, actor: Actor, event: str, close: list[str]) -> None:
+        deadline = await workflow.execute_local_activity(
+            "resume_legal_clock",
+            ResumeClockInput(start=workflow.now(), seconds=self.view.remaining_seconds or 0.0),
+            result_type=Deadline, **LOCAL)
+        self._set_deadline(deadline)
+        self.view.clock_paused, self.view.remaining_seconds = False, None
+        self._set_status(CaseStatus.IN_HANDLING)
+        await self._record(event, actor, {"deadline": deadline.at.isoformat(),
+                                          "waived": self.view.missing_materials}, close_tasks=close)
+
+    async def _rate(self, actor: Actor | None, grade: Any, comment: str) -> None:
+        self.view.satisfaction = grade
+        if grade in DISSATISFIED:
+            self._set_status(CaseStatus.RECTIFICATION)
+            await self._record("callback_dissatisfied", actor, {"grade": grade.value, "comment": comment},
+                               open_task=self._task("rectification", Role.MANAGER, f"回访不满意: {comment[:80]}"))
+        else:
+            self._close()
+            await self._record("callback_rated", actor, {"grade": grade.value, "comment": comment})
+
+    # ---- helpers ------------------------------------------------------------------------------------
+    def _require_status(self, allowed: frozenset[CaseStatus] | set[CaseStatus], verb: str) -> None:
+        if self.view.status not in allowed:
+            status = self.view.status.value
+            raise refuse(INVALID_STATE, f"case {self.view.case_no} is {status}: it cannot be {verb} now")
+
+    def _require_open(self) -> None:
+        if self.view.status in FINAL_STATUSES:
+            raise refuse(INVALID_STATE, f"case {self.view.case_no} is {self.view.status.value}")
+
+    def _set_status(self, status: CaseStatus) -> None:
+        self.view.status = status
+        self.view.phase_started_at = workflow.now()
+        self.view.phase_steps_done = 0
+
+    def _set_deadline(self, deadline: Deadline) -> None:
+        self.view.deadline, self.view.deadline_provisional = deadline.at, deadline.provisional
+
+    def _close(self) -> None:
+        self._set_status(CaseStatus.CLOSED)
+        self.view.closed_at = workflow.now()
+
+    def _task(self, kind: str, role: Role, summary: str) -> TaskSpec:
+        return TaskSpec(kind=kind, role=role, department_code=self.item.department_code, summary=summary)
+
+    async def _deadlines(self, start: datetime, days: list[int]) -> list[Deadline]:
+        return await workflow.execute_local_activity(
+            "compute_deadlines", DeadlinesInput(start=start, working_days=days), result_type=list[Deadline],
+            **LOCAL)
+
+    async def _step(self, event: str, payload: dict[str, Any], open_task: TaskSpec | None = None) -> None:
+        self.view.phase_steps_done += 1
+        await self._record(event, None, payload, open_task=open_task)
+
+    async def _record(self, event: str, actor: Actor | None, payload: dict[str, Any], *,
+                      close_tasks: list[str] | None = None, open_task: TaskSpec | None = None,
+                      document: DocumentSpec | None = None) -> None:
+        """Persist one transition; the lock keeps events in sequence order across concurrent updates."""
+        async with self.lock:
+            self.view.last_seq += 1
+            await workflow.execute_local_activity(
+                "record_case_event",
+                RecordEventInput(seq=self.view.last_seq, type=event, actor=actor, at=workflow.now(),
+                                 payload=payload, case=self.view.model_copy(deep=True),
+                                 close_tasks=close_tasks or [], open_task=open_task, document=document),
+                result_type=bool, **LOCAL)
+
+
+SUPPLEMENT_STATES = frozenset({CaseStatus.AWAITING_SUPPLEMENT, CaseStatus.SUPPLEMENT_OVERDUE})
