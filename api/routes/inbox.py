@@ -1,0 +1,17 @@
+"""The manager's inbox: pending vetoes, escalations, rectifications, oldest first, with time left."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from api.deps import CurrentUser, SessionDep
+from api.schemas import InboxItem
+from casehall import queries
+
+router = APIRouter(prefix="/inbox", tags=["inbox"])
+
+
+@router.get("")
+async def inbox(session: SessionDep, user: CurrentUser) -> list[InboxItem]:
+    now = datetime.now(UTC)
+    return [InboxItem.of(t, now) for t in await queries.inbox(session, user)]
