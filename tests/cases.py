@@ -1,11 +1,15 @@
 """Shared steps of the case scenarios."""
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from casehall.intake import RegisterCase, register_case
 from casehall.temporal import workflow_id
@@ -56,7 +60,24 @@ async def documents(sessions: async_sessionmaker[AsyncSession], case_no: str) ->
 
 
 def local(dt: datetime) -> datetime:
-    from zoneinfo import ZoneInfo
+    return dt.astimezone(SHANGHAI)
 
-    return dt.astimezone(ZoneInfo("Asia/Shanghai"))
 
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def travel_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    """Skip the test server's clock forward to ``moment``."""
+    gap = moment - await env.get_current_time()
+    if gap.total_seconds() > 0:
+        await env.sleep(gap)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
+    """Wait (real time) for the worker to catch up with fired timers."""
+    for _ in range(int(seconds * 10)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,12 +16,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.case_activities import CaseActivities
+from api.app import create_app
 from casehall.calendar_store import CalendarStore
 from casehall.db import make_engine, make_sessionmaker
 from casehall.embedded import EmbeddedPostgres, free_port, temporal_test_server_path
 from casehall.migrate import upgrade
 from casehall.queries import actor_of
-from casehall.seed import seed_demo
+from casehall.seed import DEMO_PASSWORD, USERS, seed_demo
 from casehall.settings import Settings
 from models.payloads import Actor
 from models.tables import User
@@ -64,7 +66,7 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server_path()), data_converter=pydantic_data_converter
@@ -87,3 +89,25 @@ async def actors(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Actor]
     async with sessions() as session:
         users = (await session.scalars(select(User))).all()
     return {u.username: actor_of(u) for u in users}
+
+
+@pytest.fixture(scope="module")
+async def api(client: Client, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+              ) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API on the module's database and the time-skipping Temporal client."""
+    app = create_app(settings, client)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://casehall"
+    ) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def tokens(api: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    """Authorization headers of every demo user."""
+    headers = {}
+    for username, _ in [(u[0], u[2]) for u in USERS]:
+        r = await api.post("/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+        assert r.status_code == 200, r.text
+        headers[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return headers
