@@ -143,7 +143,8 @@ class CaseDriver:
                     raise
                 return True
 
-        return sum(await asyncio.gather(*(terminate(no) for no in self.case_nos)))
+        results = await asyncio.gather(*(terminate(no) for no in self.case_nos), return_exceptions=True)
+        return sum(result is True for result in results)
 
 
 async def baseline_one(client: Client, i: int) -> None:
@@ -228,10 +229,11 @@ def main(
     try:
         casehall, baseline, terminated = asyncio.run(bench(settings, cases, concurrency))
     except StartupError as err:
-        err_console.print(f"[red]error:[/red] {err}; start the stack first: `make run`")
+        err_console.print(f"[red]error:[/red] the casehall stack is not running, start it first with `make run` "
+                          f"({err})", soft_wrap=True)
         raise typer.Exit(1) from None
     except BenchError as err:
-        err_console.print(f"[red]error:[/red] {err}")
+        err_console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
