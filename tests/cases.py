@@ -1,8 +1,10 @@
 """Shared steps of the case scenarios."""
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,3 +83,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10) 
             return
         await asyncio.sleep(0.1)
     raise AssertionError("condition not reached in time")
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def keep_history(h: WorkflowHandle[CaseWorkflow, CaseView], name: str) -> None:
+    """With CASEHALL_RECORD_HISTORIES=1, store the finished case's history for the replay guard."""
+    if os.environ.get("CASEHALL_RECORD_HISTORIES") == "1":
+        history = await h.fetch_history()
+        (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -19,7 +19,7 @@ from models.payloads import (
     Satisfaction,
     SatisfactionInput,
 )
-from tests.cases import SHANGHAI, case_row, event_types, eventually, handle, open_tasks, register, travel_to
+from tests.cases import SHANGHAI, case_row, event_types, eventually, handle, keep_history, open_tasks, register, travel_to
 from workflows.case import CaseWorkflow
 
 
@@ -98,6 +98,7 @@ async def test_dissatisfied_callback_reopens_as_rectification(
     done = await h.execute_update(CaseWorkflow.rectify, CompleteInput(actor=manager, result="已整改并致歉"))
     assert done.status == CaseStatus.CLOSED
     assert await open_tasks(sessions, view.case_no) == []
+    await keep_history(h, "rectification")
 
 
 async def test_search_cases(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:

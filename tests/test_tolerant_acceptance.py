@@ -8,7 +8,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.workdays import WorkingCalendar
-from models.payloads import AcceptInput, Actor, CaseStatus, OverdueSupplementInput, SupplementInput
+from models.payloads import (
+    AcceptInput,
+    Actor,
+    CaseStatus,
+    CompleteInput,
+    OverdueSupplementInput,
+    Satisfaction,
+    SatisfactionInput,
+    SupplementInput,
+)
 from tests.cases import (
     SHANGHAI,
     case_row,
@@ -16,6 +25,7 @@ from tests.cases import (
     event_types,
     eventually,
     handle,
+    keep_history,
     open_tasks,
     register,
     travel_to,
@@ -65,6 +75,11 @@ async def test_two_partial_supplements_pause_the_clock(
     types = await event_types(sessions, view.case_no)
     assert types == ["registered", "accepted_tolerantly", "supplement_received", "supplement_received",
                      "materials_complete"]
+    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="施工许可证已核发"))
+    closed = await h.execute_update(
+        CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
+    assert closed.status == CaseStatus.CLOSED
+    await keep_history(h, "tolerant_acceptance")
 
 
 async def test_supplement_deadline_goes_to_the_manager(
@@ -96,6 +111,9 @@ async def test_supplement_deadline_goes_to_the_manager(
     assert await open_tasks(sessions, view.case_no) == []
     done = await h.execute_update(CaseWorkflow.supplement, SupplementInput(actor=clerk, items=[SAFETY]))
     assert done.status == CaseStatus.IN_HANDLING
+    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="已核发"))
+    await h.execute_update(CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
+    await keep_history(h, "supplement_overdue_extended")
 
 
 async def test_main_materials_missing_gets_notice_not_rejection(

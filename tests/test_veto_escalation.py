@@ -7,7 +7,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from models.payloads import Actor, VetoDecisionInput, VetoRequestInput
-from tests.cases import SHANGHAI, event_types, eventually, handle, open_tasks, register, travel_to
+from tests.cases import SHANGHAI, event_types, eventually, handle, keep_history, open_tasks, register, travel_to
 from workflows.case import CaseWorkflow
 
 
@@ -40,6 +40,7 @@ async def _veto_and_watch(
 
     await h.execute_update(CaseWorkflow.decide_veto, VetoDecisionInput(actor=actors["director"], approve=True))
     assert await open_tasks(sessions, view.case_no) == []
+    await keep_history(h, f"veto_escalated_{requested:%Y%m%d}")
     return view.case_no
 
 

@@ -7,7 +7,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from models.payloads import AcceptInput, Actor, CaseStatus, CompleteInput, Satisfaction, SatisfactionInput
-from tests.cases import case_row, event_types, handle, local, open_tasks, register
+from tests.cases import case_row, event_types, handle, keep_history, local, open_tasks, register
 from workflows.case import CaseWorkflow
 
 
@@ -35,6 +35,7 @@ async def test_yes_path_needs_no_approval(
     row = await case_row(sessions, view.case_no)
     assert row.status == "closed" and row.satisfaction == "very_satisfied" and row.closed_at is not None
     assert await event_types(sessions, view.case_no) == ["registered", "accepted", "completed", "callback_rated"]
+    await keep_history(h, "yes_path")
 
 
 async def test_no_callback_answer_counts_as_default_rating(
@@ -51,3 +52,4 @@ async def test_no_callback_answer_counts_as_default_rating(
     types = await event_types(sessions, view.case_no)
     assert types[-1] == "callback_rated"
     assert (await case_row(sessions, view.case_no)).satisfaction == "satisfied"
+    await keep_history(h, "callback_default_rating")
