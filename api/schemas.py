@@ -115,10 +115,14 @@ class InboxItem(BaseModel):
     opened_at: datetime
     due_at: datetime | None
     seconds_left: float | None
+    case_status: str
+    case_deadline: datetime | None
+    deadline_provisional: bool
 
     @classmethod
-    def of(cls, t: Task, now: datetime) -> "InboxItem":
+    def of(cls, t: Task, case: Case, now: datetime) -> "InboxItem":
         assert t.id is not None
         left = (t.due_at - now).total_seconds() if t.due_at else None
         return cls(task_id=t.id, case_no=t.case_no, kind=t.kind, summary=t.summary, opened_at=t.opened_at,
-                   due_at=t.due_at, seconds_left=left)
+                   due_at=t.due_at, seconds_left=left, case_status=case.status, case_deadline=case.deadline,
+                   deadline_provisional=case.deadline_provisional)

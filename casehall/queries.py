@@ -110,12 +110,13 @@ async def case_documents(session: AsyncSession, case_no: str) -> Sequence[Docume
     return (await session.scalars(select(Document).where(Document.case_no == case_no).order_by(Document.seq))).all()
 
 
-async def inbox(session: AsyncSession, user: User) -> Sequence[Task]:
-    """Open tasks for the user's role in the user's department and below, oldest first."""
+async def inbox(session: AsyncSession, user: User) -> Sequence[tuple[Task, Case]]:
+    """Open tasks for the user's role in the user's department and below, oldest first, with their case."""
     departments = await department_subtree(session, user.department_code)
-    rows = await session.scalars(
-        select(Task)
+    rows = await session.execute(
+        select(Task, Case)
+        .join(Case, Case.case_no == Task.case_no)  # type: ignore[arg-type]
         .where(Task.closed_at.is_(None), Task.role == user.role, Task.department_code.in_(departments))  # type: ignore[union-attr,attr-defined]
-        .order_by(Task.opened_at, Task.id)
+        .order_by(Task.opened_at, Task.id)  # type: ignore[arg-type]
     )
-    return rows.all()
+    return [(task, case) for task, case in rows.all()]

@@ -233,6 +233,23 @@ class VetoState(BaseModel):
     comment: str = ""
     decided_at: datetime | None = None
     resume_status: CaseStatus
+    remind_at: datetime | None = None  # the manager is reminded
+    escalate_at: datetime | None = None  # the director takes over
+
+
+class DeadlineBasis(BaseModel):
+    """How the legal deadline was computed, so a new official calendar can recompute it."""
+
+    start: datetime
+    working_days: int | None = None  # add_working_days(start, working_days)
+    seconds: float | None = None  # add_working_time(start, seconds) after a paused clock resumed
+
+
+class CalendarChanged(BaseModel):
+    """An official schedule was imported for ``year``; provisional deadlines are recomputed."""
+
+    year: int
+    version: str
 
 
 class CaseView(BaseModel):
@@ -266,6 +283,8 @@ class CaseView(BaseModel):
     phase_started_at: datetime
     phase_steps_done: int = 0  # reminders / escalations of the current phase already sent
     supplement_window_days: int | None = None  # set when a manager extends the supplement deadline
+    deadline_basis: DeadlineBasis | None = None
+    rectification_due: datetime | None = None
 
 
 class TaskSpec(BaseModel):

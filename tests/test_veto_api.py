@@ -22,8 +22,11 @@ async def test_veto_approved_issues_rejection_notice(api: httpx.AsyncClient, tok
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "veto_requested"
 
-    inbox = (await api.get("/inbox", headers=tokens["manager"])).json()
-    assert [t["kind"] for t in inbox if t["case_no"] == case_no] == ["veto"]
+    inbox = [t for t in (await api.get("/inbox", headers=tokens["manager"])).json() if t["case_no"] == case_no]
+    assert [t["kind"] for t in inbox] == ["veto"]
+    assert 0 < inbox[0]["seconds_left"] <= 4 * 86400  # two working days, a weekend at most between
+    assert not [t for t in (await api.get("/inbox", headers=tokens["manager-housing"])).json()
+                if t["case_no"] == case_no]
 
     r = await api.post(f"/cases/{case_no}/veto/decision", headers=tokens["manager"], json={"approve": True})
     assert r.status_code == 200, r.text

@@ -17,10 +17,12 @@ with workflow.unsafe.imports_passed_through():
         FINAL_STATUSES,
         AcceptInput,
         Actor,
+        CalendarChanged,
         CaseStatus,
         CaseView,
         CompleteInput,
         Deadline,
+        DeadlineBasis,
         DeadlinesInput,
         DocumentSpec,
         HandlingInput,
@@ -104,12 +106,12 @@ class CaseWorkflow:
                            open_task=self._task("supplement_overdue", Role.MANAGER, "补正期限已到，材料仍未补齐"))
 
     async def _veto_phase(self) -> None:
-        assert self.view.veto is not None
-        rules = self.item.rules
-        remind, escalate = await self._deadlines(
-            self.view.veto.requested_at, [rules.veto_reminder_days, rules.veto_escalation_days])
+        veto = self.view.veto
+        assert veto is not None
+        await workflow.wait_condition(lambda: veto.escalate_at is not None)
+        assert veto.remind_at is not None and veto.escalate_at is not None
         await approval_with_escalation(
-            self._left(CaseStatus.VETO_REQUESTED), remind.at, escalate.at,
+            self._left(CaseStatus.VETO_REQUESTED), veto.remind_at, veto.escalate_at,
             remind=lambda: self._step("veto_reminder", {"to": Role.MANAGER.value}),
             escalate=lambda: self._step(
                 "veto_escalated", {"to": Role.DIRECTOR.value},
@@ -123,9 +125,11 @@ class CaseWorkflow:
             await self._rate(None, self.item.rules.default_rating, "no answer: default rating")
 
     async def _rectification_phase(self) -> None:
-        (due,) = await self._deadlines(self.view.phase_started_at, [self.item.rules.rectification_days])
+        await workflow.wait_condition(lambda: self.view.rectification_due is not None)
+        due = self.view.rectification_due
+        assert due is not None
         await approval_with_escalation(
-            self._left(CaseStatus.RECTIFICATION), due.at, due.at,
+            self._left(CaseStatus.RECTIFICATION), due, due,
             remind=lambda: self._step("rectification_overdue", {}),
             escalate=lambda: self._step(
                 "rectification_escalated", {"to": Role.DIRECTOR.value},
@@ -187,12 +191,19 @@ class CaseWorkflow:
 
     @workflow.update
     async def request_veto(self, inp: VetoRequestInput) -> CaseView:
-        self.view.veto = VetoState(requested_by=inp.actor, reasons=inp.reasons, legal_basis=inp.legal_basis,
-                                   requested_at=workflow.now(), resume_status=self.view.status)
+        veto = VetoState(requested_by=inp.actor, reasons=inp.reasons, legal_basis=inp.legal_basis,
+                         requested_at=workflow.now(), resume_status=self.view.status)
+        self.view.veto = veto
         self._set_status(CaseStatus.VETO_REQUESTED)
-        await self._record("veto_requested", inp.actor, {"reasons": inp.reasons, "legal_basis": inp.legal_basis},
+        rules = self.item.rules
+        remind, escalate = await self._deadlines(veto.requested_at,
+                                                 [rules.veto_reminder_days, rules.veto_escalation_days])
+        veto.remind_at, veto.escalate_at = remind.at, escalate.at
+        await self._record("veto_requested", inp.actor,
+                           {"reasons": inp.reasons, "legal_basis": inp.legal_basis,
+                            "remind_at": remind.at.isoformat(), "escalate_at": escalate.at.isoformat()},
                            close_tasks=["supplement_overdue"],
-                           open_task=self._task("veto", Role.MANAGER, f"否决申请: {inp.reasons[:80]}"))
+                           open_task=self._task("veto", Role.MANAGER, f"否决申请: {inp.reasons[:80]}", escalate.at))
         return self.view
 
     @request_veto.validator
@@ -295,6 +306,26 @@ class CaseWorkflow:
         require_decider(inp.actor, self.item, "record a rectification")
         self._require_status({CaseStatus.RECTIFICATION}, "rectified")
 
+    @workflow.signal
+    async def calendar_changed(self, change: CalendarChanged) -> None:
+        """A new official schedule: recompute a provisional legal deadline from how it was computed."""
+        basis = self.view.deadline_basis
+        if basis is None or not self.view.deadline_provisional or self.view.status in FINAL_STATUSES:
+            return
+        old = self.view.deadline
+        if basis.working_days is not None:
+            (new,) = await self._deadlines(basis.start, [basis.working_days])
+            if self.view.clock_paused:
+                self.view.remaining_seconds = await self._working_seconds(basis.start, new.at)
+        else:
+            new = await self._resumed_deadline(basis)
+        if new.at == old and new.provisional:
+            return
+        self._set_deadline(new)
+        await self._record("deadline_recomputed", None, {
+            "old": old.isoformat() if old else None, "new": new.at.isoformat(), "provisional": new.provisional,
+            "calendar_year": change.year, "calendar_version": change.version})
+
     @workflow.query
     def state(self) -> CaseView:
         return self.view
@@ -309,6 +340,7 @@ class CaseWorkflow:
                                document=tolerant_acceptance.one_time_notice(self.view, self.item, None, now))
             return
         days = self.item.expedited_days if self.view.cross_region_urgent else self.item.time_limit_days
+        self.view.deadline_basis = DeadlineBasis(start=now, working_days=days)
         if not self.view.missing_materials:
             (deadline,) = await self._deadlines(now, [days])
             self._set_deadline(deadline)
@@ -317,8 +349,7 @@ class CaseWorkflow:
             return
         deadline, window = await self._deadlines(now, [days, self.item.rules.supplement_days])
         self._set_deadline(deadline)
-        self.view.remaining_seconds = await workflow.execute_local_activity(
-            "working_seconds_between", WorkingTimeInput(start=now, end=deadline.at), result_type=float, **LOCAL)
+        self.view.remaining_seconds = await self._working_seconds(now, deadline.at)
         self.view.clock_paused = True
         self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
         await self._record("accepted_tolerantly", actor, {
@@ -327,22 +358,34 @@ class CaseWorkflow:
             document=tolerant_acceptance.one_time_notice(self.view, self.item, window.at, now))
 
     async def _resume_clock(self, actor: Actor, event: str, close: list[str]) -> None:
-        deadline = await workflow.execute_local_activity(
-            "resume_legal_clock",
-            ResumeClockInput(start=workflow.now(), seconds=self.view.remaining_seconds or 0.0),
-            result_type=Deadline, **LOCAL)
+        basis = DeadlineBasis(start=workflow.now(), seconds=self.view.remaining_seconds or 0.0)
+        self.view.deadline_basis = basis
+        deadline = await self._resumed_deadline(basis)
         self._set_deadline(deadline)
         self.view.clock_paused, self.view.remaining_seconds = False, None
         self._set_status(CaseStatus.IN_HANDLING)
         await self._record(event, actor, {"deadline": deadline.at.isoformat(),
                                           "waived": self.view.missing_materials}, close_tasks=close)
 
+    async def _resumed_deadline(self, basis: DeadlineBasis) -> Deadline:
+        return await workflow.execute_local_activity(
+            "resume_legal_clock", ResumeClockInput(start=basis.start, seconds=basis.seconds or 0.0),
+            result_type=Deadline, **LOCAL)
+
+    async def _working_seconds(self, start: datetime, end: datetime) -> float:
+        return await workflow.execute_local_activity(
+            "working_seconds_between", WorkingTimeInput(start=start, end=end), result_type=float, **LOCAL)
+
     async def _rate(self, actor: Actor | None, grade: Any, comment: str) -> None:
         self.view.satisfaction = grade
         if grade in DISSATISFIED:
             self._set_status(CaseStatus.RECTIFICATION)
-            await self._record("callback_dissatisfied", actor, {"grade": grade.value, "comment": comment},
-                               open_task=self._task("rectification", Role.MANAGER, f"回访不满意: {comment[:80]}"))
+            (due,) = await self._deadlines(workflow.now(), [self.item.rules.rectification_days])
+            self.view.rectification_due = due.at
+            await self._record("callback_dissatisfied", actor,
+                               {"grade": grade.value, "comment": comment, "due": due.at.isoformat()},
+                               open_task=self._task("rectification", Role.MANAGER, f"回访不满意: {comment[:80]}",
+                                                    due.at))
         else:
             self._close()
             await self._record("callback_rated", actor, {"grade": grade.value, "comment": comment})
@@ -369,8 +412,9 @@ class CaseWorkflow:
         self._set_status(CaseStatus.CLOSED)
         self.view.closed_at = workflow.now()
 
-    def _task(self, kind: str, role: Role, summary: str) -> TaskSpec:
-        return TaskSpec(kind=kind, role=role, department_code=self.item.department_code, summary=summary)
+    def _task(self, kind: str, role: Role, summary: str, due_at: datetime | None = None) -> TaskSpec:
+        return TaskSpec(kind=kind, role=role, department_code=self.item.department_code, summary=summary,
+                        due_at=due_at)
 
     async def _deadlines(self, start: datetime, days: list[int]) -> list[Deadline]:
         return await workflow.execute_local_activity(

@@ -14,4 +14,4 @@ router = APIRouter(prefix="/inbox", tags=["inbox"])
 @router.get("")
 async def inbox(session: SessionDep, user: CurrentUser) -> list[InboxItem]:
     now = datetime.now(UTC)
-    return [InboxItem.of(t, now) for t in await queries.inbox(session, user)]
+    return [InboxItem.of(task, case, now) for task, case in await queries.inbox(session, user)]
