@@ -19,7 +19,17 @@ from models.payloads import (
     Satisfaction,
     SatisfactionInput,
 )
-from tests.cases import SHANGHAI, case_row, event_types, eventually, handle, keep_history, open_tasks, register, travel_to
+from tests.cases import (
+    SHANGHAI,
+    case_row,
+    event_types,
+    eventually,
+    handle,
+    keep_history,
+    open_tasks,
+    register,
+    travel_to,
+)
 from workflows.case import CaseWorkflow
 
 

@@ -1,6 +1,7 @@
 """Histories of finished cases of every kind replay with the current code: a change that would break running
 cases fails here (guard real changes with ``workflow.patched``). Record anew with CASEHALL_RECORD_HISTORIES=1."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,6 @@ def test_every_kind_of_case_has_a_history() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
+    history = WorkflowHistory.from_json(f"case-{path.stem}", await asyncio.to_thread(path.read_text))
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)

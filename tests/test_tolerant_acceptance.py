@@ -112,7 +112,8 @@ async def test_supplement_deadline_goes_to_the_manager(
     done = await h.execute_update(CaseWorkflow.supplement, SupplementInput(actor=clerk, items=[SAFETY]))
     assert done.status == CaseStatus.IN_HANDLING
     await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="已核发"))
-    await h.execute_update(CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
+    await h.execute_update(
+        CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
     await keep_history(h, "supplement_overdue_extended")
 
 

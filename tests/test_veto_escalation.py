@@ -11,7 +11,6 @@ from tests.cases import SHANGHAI, event_types, eventually, handle, keep_history,
 from workflows.case import CaseWorkflow
 
 
-
 async def _veto_and_watch(
     time_env: WorkflowEnvironment, client: Client, sessions: async_sessionmaker[AsyncSession],
     actors: dict[str, Actor], requested: datetime, reminder: datetime, escalation: datetime,
