@@ -12,8 +12,9 @@ from casehall.db import make_engine, make_sessionmaker
 from casehall.settings import Settings
 from casehall.temporal import connect
 from workflows.case import CaseWorkflow
+from workflows.joint_consultation import JointConsultationWorkflow
 
-WORKFLOWS = [CaseWorkflow]
+WORKFLOWS = [CaseWorkflow, JointConsultationWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:

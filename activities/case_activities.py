@@ -9,6 +9,7 @@ from temporalio import activity
 from casehall import repository
 from casehall.calendar_store import CalendarStore
 from casehall.db import transaction
+from models.consultation import RecordConsultationEventInput
 from models.payloads import Deadline, DeadlinesInput, RecordEventInput, ResumeClockInput, WorkingTimeInput
 
 
@@ -22,6 +23,12 @@ class CaseActivities:
         """Store the event and its projection; idempotent on (case, seq): a retry records nothing twice."""
         async with transaction(self.sessions) as session:
             return await repository.record_event(session, inp)
+
+    @activity.defn(name="record_consultation_event")
+    async def record_consultation_event(self, inp: RecordConsultationEventInput) -> bool:
+        """Store a consultation event and its projection; idempotent on (consultation, seq)."""
+        async with transaction(self.sessions) as session:
+            return await repository.record_consultation_event(session, inp)
 
     @activity.defn(name="compute_deadlines")
     async def compute_deadlines(self, inp: DeadlinesInput) -> list[Deadline]:
@@ -43,5 +50,5 @@ class CaseActivities:
         return Deadline(at=d.at, provisional=d.provisional)
 
     def all(self) -> list[object]:
-        return [self.record_case_event, self.compute_deadlines, self.working_seconds_between,
-                self.resume_legal_clock]
+        return [self.record_case_event, self.record_consultation_event, self.compute_deadlines,
+                self.working_seconds_between, self.resume_legal_clock]

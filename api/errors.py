@@ -16,6 +16,10 @@ class NotFound(LookupError):
     """A case, user or document that does not exist."""
 
 
+class Closed(RuntimeError):
+    """The case or consultation has finished: nothing more can be recorded."""
+
+
 def _answer(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
 
@@ -44,6 +48,10 @@ async def _not_found(_: Request, err: Exception) -> JSONResponse:
     return _answer(404, str(err))
 
 
+async def _closed(_: Request, err: Exception) -> JSONResponse:
+    return _answer(409, str(err))
+
+
 async def _unknown_item(_: Request, err: Exception) -> JSONResponse:
     return _answer(422, str(err))
 
@@ -53,4 +61,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApplicationError, _update_failed)
     app.add_exception_handler(RPCError, _rpc)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Closed, _closed)
     app.add_exception_handler(UnknownItem, _unknown_item)

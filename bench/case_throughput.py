@@ -12,16 +12,25 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -91,16 +100,45 @@ async def measure(name: str, n: int, concurrency: int, one: Callable[[int], Awai
             for _ in range(min(concurrency, n)):
                 group.create_task(lane())
     except BaseExceptionGroup as errors:
-        raise errors.exceptions[0] from None
+        # The lanes cancelled after the first failure may end with the SDK's "cancelled" error: report the cause.
+        causes = [e for e in errors.exceptions if not isinstance(e, WorkflowUpdateRPCTimeoutOrCancelledError)]
+        raise (causes or errors.exceptions)[0] from None
     return Run(name, latencies, time.perf_counter() - started)
 
 
 async def _within(what: str, awaitable: Awaitable[T]) -> T:
+    # asyncio.timeout, not wait_for: no inner task whose error (the SDK turns a cancelled update into its own
+    # exception) would be logged as "never retrieved".
+    deadline = asyncio.timeout(STEP_TIMEOUT)
     try:
-        return await asyncio.wait_for(awaitable, STEP_TIMEOUT)
-    except TimeoutError:
-        raise BenchError(f"{what} got no answer within {STEP_TIMEOUT:.0f}s; is the stack (`make run`) healthy?"
-                         ) from None
+        async with deadline:
+            return await awaitable
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        if deadline.expired():
+            raise BenchError(f"{what} got no answer within {STEP_TIMEOUT:.0f}s; is the casehall worker healthy? "
+                             "(see the `make run` log)") from None
+        raise
+
+
+class StartedWorkflows(Interceptor):
+    """Records the id of every workflow a client starts, so that the benchmark can terminate all of its cases,
+    even one whose registration never answered (``register_case`` returns the case number only at the end)."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _RecordStarts(next, self.ids)
+
+
+class _RecordStarts(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, ids: list[str]) -> None:
+        super().__init__(next)
+        self._ids = ids
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        self._ids.append(input.id)
+        return await super().start_workflow(input)
 
 
 class CaseDriver:
@@ -108,8 +146,10 @@ class CaseDriver:
 
     def __init__(self, client: Client, sessions: async_sessionmaker[AsyncSession], settings: Settings,
                  clerk: Actor) -> None:
-        self.client, self.sessions, self.settings, self.clerk = client, sessions, settings, clerk
-        self.case_nos: list[str] = []
+        self.started = StartedWorkflows()
+        # The project's client (same connection and pydantic data converter), recording the workflows it starts.
+        self.client = Client(**(client.config() | {"interceptors": [self.started]}))  # type: ignore[arg-type]
+        self.sessions, self.settings, self.clerk = sessions, settings, clerk
 
     async def one(self, i: int) -> None:
         body = RegisterCase(item_code=ITEM, applicant=APPLICANT, submitted_materials=MATERIALS,
@@ -117,7 +157,6 @@ class CaseDriver:
         view = await _within("registering a case", register_case(
             self.client, self.sessions, self.settings.task_queue, body, self.clerk,
             tz=self.settings.timezone))
-        self.case_nos.append(view.case_no)
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(view.case_no))
         view = await _within(f"accepting {view.case_no}",
                              handle.execute_update(CaseWorkflow.accept, AcceptInput(actor=self.clerk)))
@@ -128,23 +167,23 @@ class CaseDriver:
         if view.status != CaseStatus.AWAITING_CALLBACK:
             raise BenchError(f"{view.case_no} is {view.status.value} after completing, expected awaiting_callback")
 
-    async def terminate_all(self, concurrency: int) -> int:
-        """Terminate the cases' workflows (they would wait 3 days for the callback); returns how many."""
+    async def terminate_all(self, concurrency: int) -> tuple[int, int]:
+        """Terminate the cases' workflows (they would wait 3 days for the callback).
+        Returns (terminated, could not be terminated); already closed ones count as neither."""
         limit = asyncio.Semaphore(concurrency)
 
-        async def terminate(case_no: str) -> bool:
+        async def terminate(workflow: str) -> bool | None:
             async with limit:
                 try:
-                    await self.client.get_workflow_handle(workflow_id(case_no)).terminate(
-                        reason="casehall benchmark finished")
+                    await self.client.get_workflow_handle(workflow).terminate(reason="casehall benchmark finished")
                 except RPCError as err:
-                    if err.status == RPCStatusCode.NOT_FOUND:  # already closed
-                        return False
+                    if err.status == RPCStatusCode.NOT_FOUND:  # already closed, or never started
+                        return None
                     raise
                 return True
 
-        results = await asyncio.gather(*(terminate(no) for no in self.case_nos), return_exceptions=True)
-        return sum(result is True for result in results)
+        results = await asyncio.gather(*(terminate(id_) for id_ in self.started.ids), return_exceptions=True)
+        return sum(r is True for r in results), sum(isinstance(r, BaseException) for r in results)
 
 
 async def baseline_one(client: Client, i: int) -> None:
@@ -175,6 +214,7 @@ async def find_clerk(sessions: async_sessionmaker[AsyncSession]) -> Actor:
 
 
 async def bench(settings: Settings, cases: int, concurrency: int) -> tuple[Run, Run, int]:
+    """Returns the two runs and how many of the benchmark's workflows it terminated."""
     client = await connect_temporal(settings)
     await check_database(settings)
     await require_worker(client, settings.task_queue)
@@ -193,7 +233,10 @@ async def bench(settings: Settings, cases: int, concurrency: int) -> tuple[Run, 
                 console.print(f"baseline: {cases} workflows, {concurrency} at a time ...")
                 baseline = await measure("baseline", cases, concurrency, lambda i: baseline_one(client, i))
         finally:
-            terminated = await driver.terminate_all(concurrency)
+            terminated, failed = await driver.terminate_all(concurrency)
+            if failed:
+                err_console.print(f"[yellow]warning:[/yellow] {failed} benchmark workflows could not be terminated "
+                                  "(ids start with 'case-', applicant 'bench')", soft_wrap=True)
     except UnknownItem as err:
         raise BenchError(str(err)) from None
     finally:
@@ -234,6 +277,11 @@ def main(
         raise typer.Exit(1) from None
     except BenchError as err:
         err_console.print(f"[red]error:[/red] {err}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except (TemporalError, SQLAlchemyError, OSError) as err:
+        reason = str(err).splitlines()[0] if str(err) else ""
+        err_console.print(f"[red]error:[/red] the benchmark failed: {type(err).__name__}: {reason} "
+                          "(see the `make run` log)", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

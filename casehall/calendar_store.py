@@ -1,47 +1,46 @@
-"""The working calendar in force: the built-in official years plus the schedules an administrator imported."""
+"""The working calendar in force: the built-in official years plus the official schedules kept in PostgreSQL."""
 
 import time
-from collections import defaultdict
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from casehall.calendar_admin import imported_versions, stored_days
 from casehall.settings import Settings
-from casehall.workdays import CalendarDay, DayKind, WorkingCalendar
-from models.tables import CalendarDayRow
+from casehall.workdays import WorkingCalendar
+
+TTL_SECONDS = 60.0
 
 
 class CalendarStore:
-    """Builds the calendar from PostgreSQL and keeps it for ``ttl`` seconds (an import calls ``invalidate``)."""
+    """Builds the calendar from PostgreSQL and keeps it for ``ttl`` seconds.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, ttl: float = 60) -> None:
+    An import in this process calls ``invalidate``; other processes (the worker, after ``casehall calendar import``)
+    see it within ``ttl``, or at once when they ask for the imported schedule's version.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, ttl: float = TTL_SECONDS
+                 ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.ttl = ttl
         self._base: WorkingCalendar | None = None
-        self._cached: tuple[float, WorkingCalendar] | None = None
+        self._cached: tuple[float, WorkingCalendar, frozenset[str]] | None = None
 
     def invalidate(self) -> None:
         self._cached = None
 
-    async def get(self) -> WorkingCalendar:
-        if self._cached and time.monotonic() - self._cached[0] < self.ttl:
-            return self._cached[1]
+    async def get(self, version: str | None = None) -> WorkingCalendar:
+        """The calendar in force; with ``version`` (of a ``CalendarChanged`` signal) reload unless it is cached."""
+        cached = self._cached
+        if cached and time.monotonic() - cached[0] < self.ttl and (version is None or version in cached[2]):
+            return cached[1]
         if self._base is None:
             s = self.settings
             self._base = WorkingCalendar.builtin(
                 tz=s.timezone, start_hour=s.workday_start_hour, end_hour=s.workday_end_hour
             )
         async with self.sessions() as session:
-            rows = (await session.scalars(select(CalendarDayRow).where(CalendarDayRow.official))).all()
-        by_year: dict[int, list[CalendarDay]] = defaultdict(list)
-        for row in rows:
-            by_year[row.day.year].append(
-                CalendarDay(row.day, DayKind(row.kind), row.name, row.official, row.source)
-            )
-        calendar = self._base
-        imported = [day for days in by_year.values() for day in days if day.source == "import"]
-        if imported:
-            calendar = calendar.with_schedule(imported)
-        self._cached = (time.monotonic(), calendar)
+            stored = await stored_days(session)
+        calendar = self._base.with_stored(stored)
+        self._cached = (time.monotonic(), calendar, frozenset(imported_versions(stored).values()))
         return calendar

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from casehall.cli_calendar import calendar_app
 from casehall.embedded import EmbeddedPostgres, ServiceError, TemporalDevServer, require_free
 from casehall.runtime import StartupError, connect_temporal, prepare_database, serve
 from casehall.settings import Settings
@@ -15,6 +16,7 @@ from casehall.settings import Settings
 app = typer.Typer(help="casehall: case workflows for service halls and citizen hotlines.", no_args_is_help=True)
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
+app.add_typer(calendar_app, name="calendar")
 console = Console()
 err_console = Console(stderr=True)
 

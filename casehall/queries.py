@@ -8,7 +8,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.payloads import Actor, ItemRules, Material, Role, ServiceItemInfo
-from models.tables import ApiToken, Case, CaseEvent, Department, Document, ServiceItem, Task, User
+from models.tables import (
+    ApiToken,
+    Case,
+    CaseEvent,
+    Consultation,
+    ConsultationEvent,
+    Department,
+    Document,
+    ServiceItem,
+    Task,
+    User,
+)
 
 
 async def department_path(session: AsyncSession, code: str) -> list[str]:
@@ -120,3 +131,23 @@ async def inbox(session: AsyncSession, user: User) -> Sequence[tuple[Task, Case]
         .order_by(Task.opened_at, Task.id)  # type: ignore[arg-type]
     )
     return [(task, case) for task, case in rows.all()]
+
+
+async def consultations_of(session: AsyncSession, case_nos: list[str]) -> Sequence[Consultation]:
+    rows = await session.scalars(
+        select(Consultation).where(Consultation.case_no.in_(case_nos)).order_by(Consultation.opened_at)  # type: ignore[attr-defined]
+    )
+    return rows.all()
+
+
+async def cases_helped_by(session: AsyncSession, user_id: int) -> Sequence[Case]:
+    rows = await session.scalars(select(Case).where(Case.helper_id == user_id).order_by(Case.registered_at))
+    return rows.all()
+
+
+async def consultation_events(session: AsyncSession, consultation_id: str) -> Sequence[ConsultationEvent]:
+    rows = await session.scalars(
+        select(ConsultationEvent).where(ConsultationEvent.consultation_id == consultation_id)
+        .order_by(ConsultationEvent.seq)  # type: ignore[arg-type]
+    )
+    return rows.all()

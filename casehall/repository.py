@@ -8,12 +8,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casehall.hashing import GENESIS, event_hash
+from models.consultation import RecordConsultationEventInput
 from models.payloads import FINAL_STATUSES, RecordEventInput
 from models.tables import (
     ApiToken,
     Case,
     CaseCounter,
     CaseEvent,
+    Consultation,
+    ConsultationEvent,
     Department,
     Document,
     ServiceItem,
@@ -31,7 +34,8 @@ def _case_row(inp: RecordEventInput) -> dict[str, Any]:
         "channel": view.channel.value, "hall": view.hall, "window": view.window,
         "description": view.description, "handling_mode": view.handling_mode.value,
         "cross_region_urgent": view.cross_region_urgent, "first_clerk_id": view.first_clerk_id,
-        "clerk_id": view.clerk_id, "registered_at": view.registered_at, "deadline": view.deadline,
+        "clerk_id": view.clerk_id, "helper_id": view.helper_id, "registered_at": view.registered_at,
+        "deadline": view.deadline,
         "deadline_provisional": view.deadline_provisional, "clock_paused": view.clock_paused,
         "missing_materials": view.missing_materials, "result": view.result,
         "satisfaction": view.satisfaction.value if view.satisfaction else None,
@@ -76,7 +80,7 @@ async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
 async def _apply_inbox_and_documents(session: AsyncSession, inp: RecordEventInput) -> None:
     case_no = inp.case.case_no
     closing = inp.close_tasks if inp.case.status not in FINAL_STATUSES else None
-    open_tasks = Task.case_no == case_no, Task.closed_at.is_(None)  # type: ignore[union-attr]
+    open_tasks = Task.case_no == case_no, Task.consultation_id.is_(None), Task.closed_at.is_(None)  # type: ignore[union-attr]
     if closing is None:
         await session.execute(update(Task).where(*open_tasks).values(closed_at=inp.at))
     elif closing:
@@ -89,7 +93,7 @@ async def _apply_inbox_and_documents(session: AsyncSession, inp: RecordEventInpu
             insert(Task).values(
                 case_no=case_no, opened_seq=inp.seq, kind=spec.kind, role=spec.role.value,
                 department_code=spec.department_code, summary=spec.summary, opened_at=inp.at, due_at=spec.due_at,
-            ).on_conflict_do_nothing(constraint="uq_tasks_case_seq")
+            ).on_conflict_do_nothing(constraint="uq_tasks_source_seq")
         )
     if inp.document:
         doc = inp.document
@@ -140,3 +144,39 @@ async def store_token(session: AsyncSession, token_hash: str, user_id: int, ttl:
     session.add(ApiToken(token_hash=token_hash, user_id=user_id, expires_at=expires))
     await session.execute(ApiToken.__table__.delete().where(ApiToken.expires_at < func.now()))  # type: ignore[attr-defined]
     return expires
+
+
+async def record_consultation_event(session: AsyncSession, inp: RecordConsultationEventInput) -> bool:
+    """Apply one consultation transition; False if (consultation, seq) was already recorded."""
+    view = inp.view
+    row = {
+        "consultation_id": view.consultation_id, "case_no": view.case_no, "lead_department": view.lead_department,
+        "departments": view.departments, "status": view.status.value, "deadline": view.deadline,
+        "opened_at": view.opened_at, "concluded_at": view.conclusion.at if view.conclusion else None,
+        "state": view.model_dump(mode="json"), "last_seq": inp.seq,
+    }
+    upsert = insert(Consultation).values(**row)
+    await session.execute(upsert.on_conflict_do_update(
+        index_elements=[Consultation.consultation_id],  # type: ignore[list-item]
+        set_={k: upsert.excluded[k] for k in row if k != "consultation_id"},
+        where=Consultation.last_seq < inp.seq,  # type: ignore[arg-type]
+    ))
+    inserted = await session.scalar(
+        insert(ConsultationEvent).values(
+            consultation_id=view.consultation_id, seq=inp.seq, type=inp.type,
+            actor_id=inp.actor.user_id if inp.actor else None, actor_role=inp.actor.role.value if inp.actor else None,
+            at=inp.at, payload=inp.payload | ({"actor": inp.actor.username} if inp.actor else {}),
+        ).on_conflict_do_nothing(constraint="uq_consultation_events_seq").returning(ConsultationEvent.id)
+    )
+    if inserted is None:
+        return False
+    mine = Task.consultation_id == view.consultation_id, Task.closed_at.is_(None)  # type: ignore[union-attr]
+    if inp.close_tasks:
+        await session.execute(update(Task).where(*mine).values(closed_at=inp.at))
+    for n, task in enumerate(inp.open_tasks):
+        await session.execute(insert(Task).values(
+            case_no=view.case_no, consultation_id=view.consultation_id, opened_seq=inp.seq * 100 + n,
+            kind=task.kind, role=task.role, department_code=task.department_code, summary=task.summary,
+            opened_at=inp.at, due_at=task.due_at,
+        ).on_conflict_do_nothing(constraint="uq_tasks_source_seq"))
+    return True

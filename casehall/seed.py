@@ -24,6 +24,7 @@ USERS = [
     ("clerk2", "李窗口", "clerk", "CITY"),
     ("manager", "张科长", "manager", "MKT"),
     ("manager-housing", "赵科长", "manager", "HOUSING"),
+    ("manager-social", "孙科长", "manager", "SOCIAL"),
     ("director", "刘局长", "director", "CITY"),
     ("auditor", "陈督查", "auditor", "CITY"),
     ("admin", "系统管理员", "admin", "CITY"),

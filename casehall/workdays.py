@@ -6,8 +6,11 @@ rule-based provisional holidays (``holidays``) or an administrator's imported sc
 
 from __future__ import annotations
 
+import calendar
 import csv
+import hashlib
 import io
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,6 +24,8 @@ import holidays
 import yaml
 
 DEFAULT_YEARS = range(2004, 2031)
+BUILTIN_SOURCE = "chinese-calendar"  # official schedules shipped with the chinese_calendar package
+IMPORT_SOURCE = "import"  # official schedules typed in by an administrator
 _ONE_DAY = timedelta(days=1)
 
 
@@ -73,7 +78,7 @@ def _official_year(year: int) -> tuple[CalendarDay, ...] | None:
         elif is_holiday and (name or not weekend):
             kind = DayKind.HOLIDAY
         if kind is not None:
-            out.append(CalendarDay(d, kind, name or "", official=True, source="chinese-calendar"))
+            out.append(CalendarDay(d, kind, name or "", official=True, source=BUILTIN_SOURCE))
     return tuple(out)
 
 
@@ -99,16 +104,26 @@ def _parse_date(value: Any, where: str) -> date:
         raise ScheduleError(f"{where}: unparseable date {value!r} (expected YYYY-MM-DD)") from None
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so an impossible date gets the same message as in CSV."""
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
 def _rows(text: str, fmt: str) -> list[tuple[str, dict[str, Any]]]:
     """Raw (location, mapping) rows of a schedule."""
     if fmt == "csv":
         reader = csv.DictReader(io.StringIO(text.strip()))
-        if not {"date", "kind"} <= {(f or "").strip() for f in reader.fieldnames or ()}:
-            raise ScheduleError("CSV schedule needs a header 'date,kind,name'")
-        return [(f"line {reader.line_num}", {(k or "").strip(): v for k, v in row.items()}) for row in reader]
+        try:
+            if not {"date", "kind"} <= {(f or "").strip() for f in reader.fieldnames or ()}:
+                raise ScheduleError("CSV schedule needs a header 'date,kind,name'")
+            return [(f"line {reader.line_num}", {(k or "").strip(): v for k, v in row.items()}) for row in reader]
+        except csv.Error as exc:
+            raise ScheduleError(f"invalid CSV at line {reader.line_num}: {exc}") from None
     if fmt == "yaml":
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_YamlLoader)
         except yaml.YAMLError as exc:
             raise ScheduleError(f"invalid YAML: {exc}") from None
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
@@ -137,12 +152,36 @@ def parse_schedule(text: str, fmt: str) -> list[CalendarDay]:
             raise ScheduleError(f"{where}: {d} is a weekday; an adjusted workday must be a weekend day")
         if kind is DayKind.REST and d.weekday() < 5:
             raise ScheduleError(f"{where}: {d} is a weekday; mark a weekday off as 'holiday', not 'rest'")
-        days.append(CalendarDay(d, kind, str(row.get("name") or "").strip(), official=True, source="import"))
+        name = str(row.get("name") or "").strip()
+        days.append(CalendarDay(d, kind, name, official=True, source=IMPORT_SOURCE))
     if not days:
         raise ScheduleError("schedule lists no days")
     if len(years := sorted({c.day.year for c in days})) > 1:
         raise ScheduleError(f"schedule spans years {years}; import one calendar year at a time")
     return sorted(days, key=lambda c: c.day)
+
+
+def schedule_version(days: Iterable[CalendarDay]) -> str:
+    """A short fingerprint of a schedule: sha256 of its canonical text (``date,kind,name`` lines), 12 hex digits."""
+    text = "".join(f"{c.day.isoformat()},{c.kind.value},{c.name}\n" for c in sorted(days, key=lambda c: c.day))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def describe(c: CalendarDay) -> str:
+    """How a day counts, in words: ``work``, ``rest``, ``holiday (name)``, ``adjusted workday (name)``."""
+    label = {DayKind.WORKDAY: "work", DayKind.REST: "rest", DayKind.HOLIDAY: "holiday",
+             DayKind.ADJUSTED_WORKDAY: "adjusted workday"}[c.kind]
+    return f"{label} ({c.name})" if c.name and c.kind is not DayKind.WORKDAY else label
+
+
+def schedule_conflicts(stored: Iterable[CalendarDay], incoming: Iterable[CalendarDay]) -> list[str]:
+    """Days on which two schedules of a year disagree about working or not, in words; names do not count."""
+    old, new = WorkingCalendar(stored, set()), WorkingCalendar(incoming, set())
+    return [
+        f"{d} ({d:%a}) is {describe(old.day(d))} in the stored schedule but {describe(new.day(d))} in the import"
+        for d in sorted(old.days.keys() | new.days.keys())
+        if old.is_workday(d) != new.is_workday(d)
+    ]
 
 
 def _require_aware(*moments: datetime) -> None:
@@ -187,6 +226,35 @@ class WorkingCalendar:
         return WorkingCalendar(
             kept + new, self.official_years | years, self.tz_name, self.start_hour, self.end_hour
         )
+
+    def with_stored(self, days: Iterable[CalendarDay]) -> WorkingCalendar:
+        """Apply the official rows kept in the database: an imported year replaces what is known of it; any other
+        stored official year (seeded from a newer chinese_calendar) counts where this calendar has none."""
+        by_year: dict[int, list[CalendarDay]] = defaultdict(list)
+        for c in days:
+            if c.official:
+                by_year[c.day.year].append(c)
+        chosen: list[CalendarDay] = []
+        for year, cs in by_year.items():
+            imported = [c for c in cs if c.source == IMPORT_SOURCE]
+            if imported:
+                chosen += imported
+            elif year not in self.official_years:
+                chosen += cs
+        return self.with_schedule(chosen) if chosen else self
+
+    def day(self, d: date) -> CalendarDay:
+        """``d`` as it counts: its explicit entry, else a plain workday or rest day."""
+        c = self.days.get(d)
+        if c is not None:
+            return c
+        kind = DayKind.WORKDAY if d.weekday() < 5 else DayKind.REST
+        return CalendarDay(d, kind, official=self.is_official(d))
+
+    def month(self, year: int, month: int) -> list[CalendarDay]:
+        """Every day of a month, as it counts."""
+        last = calendar.monthrange(year, month)[1]
+        return [self.day(date(year, month, n)) for n in range(1, last + 1)]
 
     def is_workday(self, d: date) -> bool:
         """An explicit day's kind decides; otherwise Monday-Friday."""

@@ -25,6 +25,7 @@ class CaseStatus(StrEnum):
     SUPPLEMENT_OVERDUE = "supplement_overdue"  # supplement deadline passed: the manager decides
     IN_HANDLING = "in_handling"
     VETO_REQUESTED = "veto_requested"
+    IN_CONSULTATION = "in_consultation"  # a joint consultation runs; the case waits for its conclusion
     AWAITING_CALLBACK = "awaiting_callback"
     RECTIFICATION = "rectification"
     CLOSED = "closed"
@@ -172,10 +173,35 @@ class VetoRequestInput(VetoRequest, ActionInput):
     pass
 
 
+class StartConsultation(BaseModel):
+    """What the convener of a joint consultation fills in."""
+
+    lead_department: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    departments: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]] = Field(
+        min_length=1, max_length=20)
+    question: Text
+    documents: list[str] = []
+    deadline_days: int = Field(5, ge=1, le=60)
+
+
 class VetoDecision(BaseModel):
     approve: bool
     instruction: Instruction | None = None  # required when refusing
     comment: str = ""
+    consultation: StartConsultation | None = None  # with instruction joint_consultation: convene it at once
+
+
+class HelperInput(ActionInput):
+    helper: Actor
+
+
+class Signature(BaseModel):
+    document: Text
+    note: str = ""
+
+
+class SignatureInput(Signature, ActionInput):
+    pass
 
 
 class VetoDecisionInput(VetoDecision, ActionInput):
@@ -268,6 +294,7 @@ class CaseView(BaseModel):
     cross_region_urgent: bool
     first_clerk_id: int
     clerk_id: int
+    helper_id: int | None = None  # assisted handling: acts for the applicant
     registered_at: datetime
     deadline: datetime | None = None
     deadline_provisional: bool = False
@@ -285,6 +312,8 @@ class CaseView(BaseModel):
     supplement_window_days: int | None = None  # set when a manager extends the supplement deadline
     deadline_basis: DeadlineBasis | None = None
     rectification_due: datetime | None = None
+    consultations: list[str] = []  # ids of the joint consultations of this case
+    consultation_resume: CaseStatus | None = None  # where the case returns once the consultation concludes
 
 
 class TaskSpec(BaseModel):

@@ -87,6 +87,7 @@ class Case(SQLModel, table=True):
     cross_region_urgent: bool = False
     first_clerk_id: int = Field(foreign_key="users.id")
     clerk_id: int = Field(foreign_key="users.id")
+    helper_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # assisted handling
     registered_at: datetime = _ts(nullable=False)
     deadline: datetime | None = _ts(nullable=True)
     deadline_provisional: bool = False
@@ -121,11 +122,13 @@ class Task(SQLModel, table=True):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        UniqueConstraint("case_no", "opened_seq", name="uq_tasks_case_seq"),
+        UniqueConstraint("case_no", "consultation_id", "opened_seq", name="uq_tasks_source_seq",
+                         postgresql_nulls_not_distinct=True),
         Index("ix_tasks_inbox", "department_code", "role", "closed_at", "opened_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_no: str = Field(foreign_key="cases.case_no", max_length=40)
+    consultation_id: str | None = Field(default=None, max_length=48)  # None: a task of the case itself
     opened_seq: int
     kind: str = Field(max_length=32)  # veto | supplement_overdue | rectification
     role: str = Field(max_length=16)  # manager | director
@@ -150,6 +153,37 @@ class Document(SQLModel, table=True):
     issued_at: datetime = _ts(nullable=False)
 
 
+class Consultation(SQLModel, table=True):
+    """A joint consultation of a case: the projection of its events (``state`` holds every opinion version)."""
+
+    __tablename__ = "consultations"
+    consultation_id: str = Field(primary_key=True, max_length=48)
+    case_no: str = Field(foreign_key="cases.case_no", max_length=40, index=True)
+    lead_department: str = Field(foreign_key="departments.code")
+    departments: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(max_length=16)
+    deadline: datetime | None = _ts(nullable=True)
+    opened_at: datetime = _ts(nullable=False)
+    concluded_at: datetime | None = _ts(nullable=True)
+    state: dict[str, Any] = _json()
+    last_seq: int = 0
+
+
+class ConsultationEvent(SQLModel, table=True):
+    """An immutable event of a consultation, unique on (consultation, seq)."""
+
+    __tablename__ = "consultation_events"
+    __table_args__ = (UniqueConstraint("consultation_id", "seq", name="uq_consultation_events_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: str = Field(foreign_key="consultations.consultation_id", max_length=48)
+    seq: int
+    type: str = Field(max_length=48)
+    actor_id: int | None = None
+    actor_role: str | None = Field(default=None, max_length=16)
+    at: datetime = _ts(nullable=False)
+    payload: dict[str, Any] = _json()
+
+
 class CalendarDayRow(SQLModel, table=True):
     """A day that departs from the Monday-Friday rule (holiday, adjusted workday), official or provisional."""
 
@@ -168,3 +202,27 @@ class CaseCounter(SQLModel, table=True):
     prefix: str = Field(primary_key=True, max_length=16)
     day: date = Field(primary_key=True)
     last: int = 0
+
+
+class ChainAnchor(SQLModel, table=True):
+    """The head of every case's hash chain at one moment: a deleted tail cannot go unnoticed after it."""
+
+    __tablename__ = "chain_anchors"
+    id: int | None = Field(default=None, primary_key=True)
+    anchored_at: datetime = _ts(nullable=False, index=True)
+    digest: str = Field(max_length=64)  # sha256 over the canonical JSON of ``heads``
+    case_count: int = 0
+    heads: dict[str, Any] = _json()  # {case_no: [last_seq, head_hash]}
+
+
+class CaseHistory(SQLModel, table=True):
+    """A closed case's Temporal history (``WorkflowHistory.to_json()``), kept after the server's retention."""
+
+    __tablename__ = "case_histories"
+    case_no: str = Field(primary_key=True, foreign_key="cases.case_no", max_length=40)
+    workflow_id: str = Field(max_length=80)
+    run_id: str = Field(max_length=64)
+    history: str  # unbounded VARCHAR: the JSON text exactly as fetched
+    sha256: str = Field(max_length=64)
+    event_count: int
+    archived_at: datetime = _ts(nullable=False)

@@ -22,9 +22,12 @@ def is_decider(actor: Actor, item: ServiceItemInfo) -> bool:
     return actor.role in DECIDERS and actor.department_code in item.department_path
 
 
-def require_responsible(actor: Actor, view: CaseView, item: ServiceItemInfo) -> None:
-    """The responsible clerk drives the case; the department's managers may step in."""
+def require_responsible(actor: Actor, view: CaseView, item: ServiceItemInfo, allow_helper: bool = False) -> None:
+    """The responsible clerk drives the case; the department's managers may step in; the assigned helper
+    (assisted handling) may act for the applicant where ``allow_helper``."""
     require_writer(actor)
+    if allow_helper and view.helper_id is not None and actor.user_id == view.helper_id:
+        return
     if actor.user_id != view.clerk_id and not is_decider(actor, item):
         raise refuse(
             FORBIDDEN,

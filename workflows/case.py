@@ -9,9 +9,11 @@ from temporalio import workflow
 from workflows import no_veto, tolerant_acceptance
 from workflows.access import require_decider, require_responsible, require_writer
 from workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
-from workflows.errors import INVALID, INVALID_STATE, refuse
+from workflows.errors import FORBIDDEN, INVALID, INVALID_STATE, refuse
+from workflows.joint_consultation import JointConsultationWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.consultation import ConclusionDecision, ConsultationInput, ConsultationView, ConveneInput
     from models.payloads import (
         DISSATISFIED,
         FINAL_STATUSES,
@@ -27,12 +29,16 @@ with workflow.unsafe.imports_passed_through():
         DocumentSpec,
         HandlingInput,
         HandoverInput,
+        HelperInput,
+        Instruction,
         OverdueSupplementInput,
         RecordEventInput,
         RegisterCaseInput,
         ResumeClockInput,
         Role,
         SatisfactionInput,
+        SignatureInput,
+        StartConsultation,
         SupplementInput,
         TaskSpec,
         VetoDecisionInput,
@@ -43,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
 
 LOCAL = {"start_to_close_timeout": timedelta(seconds=30)}
 CLERK_STATES = frozenset({CaseStatus.REGISTERED, CaseStatus.AWAITING_MATERIALS})
+# States from which a joint consultation may be convened (the same from which a veto may be asked).
+CONSULT_FROM = no_veto.VETO_FROM
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -60,6 +68,7 @@ class CaseWorkflow:
             missing_materials=[m.name for m in tolerant_acceptance.missing(inp.item, inp.submitted_materials)],
         )
         self.lock = asyncio.Lock()
+        self.consultation: workflow.ChildWorkflowHandle[Any, ConsultationView] | None = None
 
     # ---- the case's life ------------------------------------------------------------------------------
     @workflow.run
@@ -77,6 +86,7 @@ class CaseWorkflow:
                 CaseStatus.VETO_REQUESTED: self._veto_phase,
                 CaseStatus.AWAITING_CALLBACK: self._callback_phase,
                 CaseStatus.RECTIFICATION: self._rectification_phase,
+                CaseStatus.IN_CONSULTATION: self._consultation_phase,
             }.get(status)
             await (phase() if phase else workflow.wait_condition(lambda s=status: self.view.status != s))  # type: ignore[misc]
             if workflow.info().is_continue_as_new_suggested() and self.view.status not in FINAL_STATUSES:
@@ -137,6 +147,13 @@ class CaseWorkflow:
             skip=self.view.phase_steps_done,
         )
 
+    async def _consultation_phase(self) -> None:
+        await workflow.wait_condition(lambda: self.consultation is not None)
+        assert self.consultation is not None
+        result = await self.consultation
+        self.consultation = None
+        await self._apply_conclusion(result)
+
     # ---- human actions: updates with validators ---------------------------------------------------------
     @workflow.update
     async def registration(self) -> CaseView:
@@ -157,8 +174,9 @@ class CaseWorkflow:
     @workflow.update
     async def supplement(self, inp: SupplementInput) -> CaseView:
         self.view.missing_materials = [m for m in self.view.missing_materials if m not in inp.items]
+        by_helper = inp.actor.user_id == self.view.helper_id
         payload = {"items": inp.items, "still_missing": self.view.missing_materials,
-                   "on_behalf_of_applicant": inp.on_behalf_of_applicant}
+                   "on_behalf_of_applicant": inp.on_behalf_of_applicant or by_helper, "by_helper": by_helper}
         await self._record("supplement_received", inp.actor, payload)
         if not tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
             if self.view.status == CaseStatus.AWAITING_MATERIALS:
@@ -169,7 +187,7 @@ class CaseWorkflow:
 
     @supplement.validator
     def _validate_supplement(self, inp: SupplementInput) -> None:
-        require_responsible(inp.actor, self.view, self.item)
+        require_responsible(inp.actor, self.view, self.item, allow_helper=True)
         self._require_status(SUPPLEMENT_STATES | {CaseStatus.AWAITING_MATERIALS}, "supplemented")
         tolerant_acceptance.check_supplement(self.view, inp.items)
 
@@ -191,19 +209,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def request_veto(self, inp: VetoRequestInput) -> CaseView:
-        veto = VetoState(requested_by=inp.actor, reasons=inp.reasons, legal_basis=inp.legal_basis,
-                         requested_at=workflow.now(), resume_status=self.view.status)
-        self.view.veto = veto
-        self._set_status(CaseStatus.VETO_REQUESTED)
-        rules = self.item.rules
-        remind, escalate = await self._deadlines(veto.requested_at,
-                                                 [rules.veto_reminder_days, rules.veto_escalation_days])
-        veto.remind_at, veto.escalate_at = remind.at, escalate.at
-        await self._record("veto_requested", inp.actor,
-                           {"reasons": inp.reasons, "legal_basis": inp.legal_basis,
-                            "remind_at": remind.at.isoformat(), "escalate_at": escalate.at.isoformat()},
-                           close_tasks=["supplement_overdue"],
-                           open_task=self._task("veto", Role.MANAGER, f"否决申请: {inp.reasons[:80]}", escalate.at))
+        await self._request_veto(inp.actor, inp.reasons, inp.legal_basis, {})
         return self.view
 
     @request_veto.validator
@@ -235,6 +241,8 @@ class CaseWorkflow:
             await self._accept(inp.actor, "accepted_on_instruction")
         elif resume is None:
             self._set_status(veto.resume_status)
+        elif inp.consultation is not None:
+            await self._convene(inp.actor, inp.consultation, cannot_be_handled=False)
         return self.view
 
     @decide_veto.validator
@@ -306,6 +314,46 @@ class CaseWorkflow:
         require_decider(inp.actor, self.item, "record a rectification")
         self._require_status({CaseStatus.RECTIFICATION}, "rectified")
 
+    @workflow.update
+    async def convene_consultation(self, inp: ConveneInput) -> CaseView:
+        spec = StartConsultation.model_validate(inp.model_dump(exclude={"actor", "cannot_be_handled"}))
+        await self._convene(inp.actor, spec, inp.cannot_be_handled)
+        return self.view
+
+    @convene_consultation.validator
+    def _validate_convene(self, inp: ConveneInput) -> None:
+        if inp.cannot_be_handled:
+            require_responsible(inp.actor, self.view, self.item)
+        else:
+            require_decider(inp.actor, self.item, "convene a joint consultation")
+        self._require_status(CONSULT_FROM, "sent to a joint consultation")
+
+    @workflow.update
+    async def assign_helper(self, inp: HelperInput) -> CaseView:
+        self.view.helper_id = inp.helper.user_id
+        await self._record("helper_assigned", inp.actor, {"helper_id": inp.helper.user_id,
+                                                          "helper": inp.helper.username})
+        return self.view
+
+    @assign_helper.validator
+    def _validate_assign_helper(self, inp: HelperInput) -> None:
+        require_decider(inp.actor, self.item, "assign a helper (assisted handling)")
+        self._require_open()
+        require_writer(inp.helper)
+
+    @workflow.update
+    async def sign_on_behalf(self, inp: SignatureInput) -> CaseView:
+        await self._record("signed_on_behalf", inp.actor, {"document": inp.document, "note": inp.note,
+                                                           "on_behalf_of_applicant": True})
+        return self.view
+
+    @sign_on_behalf.validator
+    def _validate_sign(self, inp: SignatureInput) -> None:
+        require_writer(inp.actor)
+        self._require_open()
+        if inp.actor.user_id != self.view.helper_id:
+            raise refuse(FORBIDDEN, "only the assigned helper signs on the applicant's behalf")
+
     @workflow.signal
     async def calendar_changed(self, change: CalendarChanged) -> None:
         """A new official schedule: recompute a provisional legal deadline from how it was computed."""
@@ -356,6 +404,57 @@ class CaseWorkflow:
             "deadline_if_complete": deadline.at.isoformat(), "missing": self.view.missing_materials,
             "supplement_deadline": window.at.isoformat()},
             document=tolerant_acceptance.one_time_notice(self.view, self.item, window.at, now))
+
+    async def _request_veto(self, actor: Actor, reasons: str, legal_basis: str, basis: dict[str, Any]) -> None:
+        """Ask to say no: the case waits for a manager of the item's department."""
+        veto = VetoState(requested_by=actor, reasons=reasons, legal_basis=legal_basis,
+                         requested_at=workflow.now(), resume_status=self.view.status)
+        self.view.veto = veto
+        self._set_status(CaseStatus.VETO_REQUESTED)
+        rules = self.item.rules
+        remind, escalate = await self._deadlines(veto.requested_at,
+                                                 [rules.veto_reminder_days, rules.veto_escalation_days])
+        veto.remind_at, veto.escalate_at = remind.at, escalate.at
+        await self._record("veto_requested", actor,
+                           {"reasons": reasons, "legal_basis": legal_basis, **basis,
+                            "remind_at": remind.at.isoformat(), "escalate_at": escalate.at.isoformat()},
+                           close_tasks=["supplement_overdue"],
+                           open_task=self._task("veto", Role.MANAGER, f"否决申请: {reasons[:80]}", escalate.at))
+
+    async def _convene(self, actor: Actor, spec: StartConsultation, cannot_be_handled: bool) -> None:
+        """Start a joint consultation as a child workflow; the case waits for its conclusion."""
+        consultation_id = f"{self.view.case_no}-C{len(self.view.consultations) + 1}"
+        self.view.consultations.append(consultation_id)
+        self.view.consultation_resume = self.view.status
+        self._set_status(CaseStatus.IN_CONSULTATION)
+        self.consultation = await workflow.start_child_workflow(
+            JointConsultationWorkflow.run,
+            ConsultationInput(consultation_id=consultation_id, case_no=self.view.case_no, convened_by=actor,
+                              **spec.model_dump()),
+            id=f"consultation-{consultation_id}",
+        )
+        await self._record("consultation_convened", actor, {
+            "consultation_id": consultation_id, "lead_department": spec.lead_department,
+            "departments": spec.departments, "question": spec.question, "cannot_be_handled": cannot_be_handled},
+            close_tasks=["supplement_overdue"])
+
+    async def _apply_conclusion(self, result: ConsultationView) -> None:
+        """The case continues as the consultation concluded: accept, ask to say no, or assisted handling."""
+        conclusion = result.conclusion
+        assert conclusion is not None
+        resume = self.view.consultation_resume or CaseStatus.REGISTERED
+        self._set_status(resume)
+        await self._record("consultation_concluded", conclusion.by, {
+            "consultation_id": result.consultation_id, "decision": conclusion.decision.value,
+            "reasons": conclusion.reasons, "legal_basis": conclusion.legal_basis, "follows": conclusion.follows,
+            "no_answer": conclusion.no_answer})
+        if conclusion.decision == ConclusionDecision.ACCEPT and resume in CLERK_STATES:
+            await self._accept(conclusion.by, "accepted_after_consultation")
+        elif conclusion.decision == ConclusionDecision.VETO:
+            await self._request_veto(conclusion.by, conclusion.reasons, conclusion.legal_basis,
+                                     {"consultation_id": result.consultation_id})
+        elif conclusion.decision == ConclusionDecision.ASSISTED_HANDLING:
+            self.view.instruction = Instruction.ASSISTED_HANDLING
 
     async def _resume_clock(self, actor: Actor, event: str, close: list[str]) -> None:
         basis = DeadlineBasis(start=workflow.now(), seconds=self.view.remaining_seconds or 0.0)

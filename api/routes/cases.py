@@ -1,22 +1,21 @@
 """Cases: register, read, search, and every human action (each one a validated workflow update)."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from api.actions import act, case_public, load_case
 from api.deps import CurrentActor, SessionDep, StateDep, require_roles
 from api.errors import NotFound
-from api.schemas import CaseList, CasePublic, DocumentPublic, EventPublic, sees_id_number
+from api.schemas import CaseList, CasePublic, DocumentPublic, EventPublic
 from casehall import queries
 from casehall.intake import RegisterCase, register_case
 from casehall.pdf import render_document
-from casehall.temporal import workflow_id
 from models.payloads import (
     AcceptInput,
-    Actor,
     CaseStatus,
     CompleteInput,
     Completion,
@@ -35,39 +34,18 @@ from models.payloads import (
     VetoRequest,
     VetoRequestInput,
 )
-from models.tables import Case, Document
+from models.tables import Document
 from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 writers = [require_roles(Role.CLERK, Role.MANAGER, Role.DIRECTOR)]
 
 
-async def _public(session: SessionDep, actor: Actor, case: Case) -> CasePublic:
-    path = await queries.department_path(session, case.department_code)
-    return CasePublic.of(case, sees_id_number(actor, case, path), datetime.now(UTC))
-
-
-async def _load(session: SessionDep, case_no: str) -> Case:
-    case = await session.get(Case, case_no)
-    if case is None:
-        raise NotFound(f"no case {case_no}")
-    return case
-
-
-async def _act(state: StateDep, session: SessionDep, actor: Actor, case_no: str, update: Any, inp: BaseModel
-               ) -> CasePublic:
-    await _load(session, case_no)
-    handle = state.client.get_workflow_handle(workflow_id(case_no))
-    await handle.execute_update(update, inp)
-    session.expire_all()
-    return await _public(session, actor, await _load(session, case_no))
-
-
 @router.post("", status_code=201, dependencies=writers)
 async def register(body: RegisterCase, state: StateDep, session: SessionDep, actor: CurrentActor) -> CasePublic:
     view = await register_case(state.client, state.sessions, state.settings.task_queue, body, actor,
                                tz=state.settings.timezone)
-    return await _public(session, actor, await _load(session, view.case_no))
+    return await case_public(session, actor, await load_case(session, view.case_no))
 
 
 @router.get("")
@@ -82,23 +60,23 @@ async def search(
                            overdue=overdue, registered_from=registered_from, registered_to=registered_to, text=q,
                            offset=offset, limit=limit)
     total, rows = await queries.list_cases(session, f)
-    return CaseList(total=total, offset=offset, limit=limit, items=[await _public(session, actor, c) for c in rows])
+    return CaseList(total=total, offset=offset, limit=limit, items=[await case_public(session, actor, c) for c in rows])
 
 
 @router.get("/{case_no}")
 async def get_case(case_no: str, session: SessionDep, actor: CurrentActor) -> CasePublic:
-    return await _public(session, actor, await _load(session, case_no))
+    return await case_public(session, actor, await load_case(session, case_no))
 
 
 @router.get("/{case_no}/events")
 async def events(case_no: str, session: SessionDep, actor: CurrentActor) -> list[EventPublic]:
-    await _load(session, case_no)
+    await load_case(session, case_no)
     return [EventPublic.of(e) for e in await queries.case_events(session, case_no)]
 
 
 @router.get("/{case_no}/documents")
 async def documents(case_no: str, session: SessionDep, actor: CurrentActor) -> list[DocumentPublic]:
-    await _load(session, case_no)
+    await load_case(session, case_no)
     return [DocumentPublic.of(d) for d in await queries.case_documents(session, case_no)]
 
 
@@ -115,35 +93,35 @@ async def download(case_no: str, doc_id: int, session: SessionDep, actor: Curren
 
 @router.post("/{case_no}/accept")
 async def accept(case_no: str, state: StateDep, session: SessionDep, actor: CurrentActor) -> CasePublic:
-    return await _act(state, session, actor, case_no, CaseWorkflow.accept, AcceptInput(actor=actor))
+    return await act(state, session, actor, case_no, CaseWorkflow.accept, AcceptInput(actor=actor))
 
 
 @router.post("/{case_no}/supplements")
 async def supplement(case_no: str, body: Supplement, state: StateDep, session: SessionDep, actor: CurrentActor
                      ) -> CasePublic:
     inp = SupplementInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.supplement, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.supplement, inp)
 
 
 @router.post("/{case_no}/supplements/overdue-decision")
 async def overdue_supplement(case_no: str, body: OverdueSupplementDecision, state: StateDep, session: SessionDep,
                              actor: CurrentActor) -> CasePublic:
     inp = OverdueSupplementInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.decide_overdue_supplement, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.decide_overdue_supplement, inp)
 
 
 @router.post("/{case_no}/veto")
 async def request_veto(case_no: str, body: VetoRequest, state: StateDep, session: SessionDep, actor: CurrentActor
                        ) -> CasePublic:
     inp = VetoRequestInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.request_veto, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.request_veto, inp)
 
 
 @router.post("/{case_no}/veto/decision")
 async def decide_veto(case_no: str, body: VetoDecision, state: StateDep, session: SessionDep, actor: CurrentActor
                       ) -> CasePublic:
     inp = VetoDecisionInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.decide_veto, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.decide_veto, inp)
 
 
 class HandoverBody(BaseModel):
@@ -158,32 +136,32 @@ async def handover(case_no: str, body: HandoverBody, state: StateDep, session: S
     if target is None:
         raise HTTPException(422, f"no user named {body.to_username!r}")
     inp = HandoverInput(actor=actor, to=queries.actor_of(target), reason=body.reason)
-    return await _act(state, session, actor, case_no, CaseWorkflow.handover, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.handover, inp)
 
 
 @router.post("/{case_no}/handling")
 async def arrange_handling(case_no: str, body: Handling, state: StateDep, session: SessionDep, actor: CurrentActor
                            ) -> CasePublic:
     inp = HandlingInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.arrange_handling, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.arrange_handling, inp)
 
 
 @router.post("/{case_no}/complete")
 async def complete(case_no: str, body: Completion, state: StateDep, session: SessionDep, actor: CurrentActor
                    ) -> CasePublic:
     inp = CompleteInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.complete, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.complete, inp)
 
 
 @router.post("/{case_no}/satisfaction")
 async def satisfaction(case_no: str, body: SatisfactionAnswer, state: StateDep, session: SessionDep,
                        actor: CurrentActor) -> CasePublic:
     inp = SatisfactionInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.record_satisfaction, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.record_satisfaction, inp)
 
 
 @router.post("/{case_no}/rectification")
 async def rectify(case_no: str, body: Completion, state: StateDep, session: SessionDep, actor: CurrentActor
                   ) -> CasePublic:
     inp = CompleteInput(actor=actor, **body.model_dump())
-    return await _act(state, session, actor, case_no, CaseWorkflow.rectify, inp)
+    return await act(state, session, actor, case_no, CaseWorkflow.rectify, inp)

@@ -1,0 +1,54 @@
+"""Assisted handling (帮办代办): a manager names a helper for a key case; the helper acts for the applicant and
+sees all its matters and consultations in one list."""
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from api.actions import act, case_public
+from api.deps import CurrentActor, SessionDep, StateDep
+from api.schemas import CasePublic
+from casehall import queries
+from models.consultation import ConsultationView
+from models.payloads import HelperInput, Signature, SignatureInput
+from workflows.case import CaseWorkflow
+
+router = APIRouter(tags=["assisted handling"])
+
+
+class HelperBody(BaseModel):
+    username: str
+
+
+class AssistedCase(BaseModel):
+    case: CasePublic
+    consultations: list[ConsultationView]
+
+
+@router.post("/cases/{case_no}/helper")
+async def assign_helper(case_no: str, body: HelperBody, state: StateDep, session: SessionDep, actor: CurrentActor
+                        ) -> CasePublic:
+    helper = await queries.user_by_name(session, body.username)
+    if helper is None:
+        raise HTTPException(422, f"no user named {body.username!r}")
+    inp = HelperInput(actor=actor, helper=queries.actor_of(helper))
+    return await act(state, session, actor, case_no, CaseWorkflow.assign_helper, inp)
+
+
+@router.post("/cases/{case_no}/signatures")
+async def sign(case_no: str, body: Signature, state: StateDep, session: SessionDep, actor: CurrentActor
+               ) -> CasePublic:
+    inp = SignatureInput(actor=actor, **body.model_dump())
+    return await act(state, session, actor, case_no, CaseWorkflow.sign_on_behalf, inp)
+
+
+@router.get("/assisted")
+async def my_assisted_cases(session: SessionDep, actor: CurrentActor) -> list[AssistedCase]:
+    """Every case I help with, each with its consultations."""
+    cases = await queries.cases_helped_by(session, actor.user_id)
+    consultations = await queries.consultations_of(session, [c.case_no for c in cases])
+    return [
+        AssistedCase(case=await case_public(session, actor, c),
+                     consultations=[ConsultationView.model_validate(r.state) for r in consultations
+                                    if r.case_no == c.case_no])
+        for c in cases
+    ]
