@@ -85,7 +85,7 @@ async def seed_calendar(sessions: async_sessionmaker[AsyncSession], years: Itera
     async with transaction(sessions) as session:
         await _lock(session)
         kept = {d.year for d in await session.scalars(
-            select(col(CalendarDayRow.day)).where(CalendarDayRow.source == IMPORT_SOURCE))}
+            select(col(CalendarDayRow.day)).where(col(CalendarDayRow.source) == IMPORT_SOURCE))}
         written: list[int] = []
         rows: list[dict[str, object]] = []
         for year in sorted(set(years) - kept):

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from casehall.audit.cli import audit_app
 from casehall.cli_calendar import calendar_app
 from casehall.embedded import EmbeddedPostgres, ServiceError, TemporalDevServer, require_free
 from casehall.runtime import StartupError, connect_temporal, prepare_database, serve
@@ -17,6 +18,7 @@ app = typer.Typer(help="casehall: case workflows for service halls and citizen h
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(audit_app, name="audit")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -35,7 +35,13 @@ def _materials(*items: tuple[str, bool, str]) -> list[dict[str, object]]:
     return [{"name": n, "main": main, "how_to_supply": how} for n, main, how in items]
 
 
+COMBINED_ITEM = "HALL-COMBINED"
+
 ITEMS = [
+    ServiceItem(
+        code=COMBINED_ITEM, name="统一受理（多事项）", department_code="CITY", time_limit_days=20, expedited_days=10,
+        materials=[], rules=ItemRules().model_dump(mode="json"),
+    ),
     ServiceItem(
         code="MKT-001", name="个体工商户设立登记", department_code="MKT", time_limit_days=3, expedited_days=1,
         materials=_materials(

@@ -112,6 +112,14 @@ class Applicant(BaseModel):
     id_number: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z]{6,20}$")]
 
 
+class MatterInput(BaseModel):
+    """One matter of a case that holds several (统一受理、集中经办): it runs as a child case of its own."""
+
+    case_no: str
+    item: ServiceItemInfo
+    submitted_materials: list[str] = []
+
+
 class RegisterCaseInput(BaseModel):
     case_no: str
     item: ServiceItemInfo
@@ -124,6 +132,8 @@ class RegisterCaseInput(BaseModel):
     cross_region_urgent: bool = False
     submitted_materials: list[str] = []
     clerk: Actor
+    matters: list[MatterInput] = []  # set for a case of several matters; its item is the hall's combined item
+    parent_case_no: str | None = None  # set for one matter of such a case
     carried: "CaseView | None" = None  # the state handed over by continue-as-new
 
 
@@ -313,6 +323,8 @@ class CaseView(BaseModel):
     deadline_basis: DeadlineBasis | None = None
     rectification_due: datetime | None = None
     consultations: list[str] = []  # ids of the joint consultations of this case
+    parent_case_no: str | None = None
+    matters: list[str] = []  # case numbers of the matters of a combined case
     consultation_resume: CaseStatus | None = None  # where the case returns once the consultation concludes
 
 

@@ -88,6 +88,7 @@ class Case(SQLModel, table=True):
     first_clerk_id: int = Field(foreign_key="users.id")
     clerk_id: int = Field(foreign_key="users.id")
     helper_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # assisted handling
+    parent_case_no: str | None = Field(default=None, max_length=40, index=True)  # a matter of a combined case
     registered_at: datetime = _ts(nullable=False)
     deadline: datetime | None = _ts(nullable=True)
     deadline_provisional: bool = False

@@ -4,9 +4,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from temporalio.testing import WorkflowEnvironment
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from casehall.cli import app
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows import no_veto, tolerant_acceptance
+from workflows import no_veto, several_matters, tolerant_acceptance
 from workflows.access import require_decider, require_responsible, require_writer
 from workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
 from workflows.errors import FORBIDDEN, INVALID, INVALID_STATE, refuse
@@ -66,6 +66,7 @@ class CaseWorkflow:
             cross_region_urgent=inp.cross_region_urgent, first_clerk_id=inp.clerk.user_id,
             clerk_id=inp.clerk.user_id, registered_at=workflow.now(), phase_started_at=workflow.now(),
             missing_materials=[m.name for m in tolerant_acceptance.missing(inp.item, inp.submitted_materials)],
+            parent_case_no=inp.parent_case_no, matters=[m.case_no for m in inp.matters],
         )
         self.lock = asyncio.Lock()
         self.consultation: workflow.ChildWorkflowHandle[Any, ConsultationView] | None = None
@@ -78,7 +79,10 @@ class CaseWorkflow:
                 "item": inp.item.code, "submitted": inp.submitted_materials,
                 "missing": self.view.missing_materials, "handling_mode": inp.handling_mode.value,
                 "cross_region_urgent": inp.cross_region_urgent,
+                **({"matters": self.view.matters} if inp.matters else {}),
             })
+            if inp.matters:
+                await self._run_matters()
         while self.view.status not in FINAL_STATUSES:
             status = self.view.status
             phase = {
@@ -146,6 +150,21 @@ class CaseWorkflow:
                 open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级")),
             skip=self.view.phase_steps_done,
         )
+
+    async def _run_matters(self) -> None:
+        """Start one child case per matter, wait until each is completed or decided, give one combined result."""
+        self._set_status(CaseStatus.IN_HANDLING)
+        children = [
+            await workflow.start_child_workflow(CaseWorkflow.run, child, id=f"case-{child.case_no}")
+            for child in several_matters.matter_inputs(self.inp)
+        ]
+        await self._record("matters_dispatched", None, {"matters": self.view.matters})
+        results: list[CaseView] = list(await asyncio.gather(*children))
+        now = workflow.now()
+        self.view.result = several_matters.summary(results)
+        self._set_status(CaseStatus.AWAITING_CALLBACK)
+        await self._record("matters_finished", None, {"result": self.view.result},
+                           document=several_matters.combined_result(self.view, results, now))
 
     async def _consultation_phase(self) -> None:
         await workflow.wait_condition(lambda: self.consultation is not None)
@@ -283,13 +302,18 @@ class CaseWorkflow:
     @workflow.update
     async def complete(self, inp: CompleteInput) -> CaseView:
         self.view.result = inp.result
-        self._set_status(CaseStatus.AWAITING_CALLBACK)
+        if self.view.parent_case_no:  # a matter: the applicant is called back once, on the combined case
+            self._close()
+        else:
+            self._set_status(CaseStatus.AWAITING_CALLBACK)
         await self._record("completed", inp.actor, {"result": inp.result})
         return self.view
 
     @complete.validator
     def _validate_complete(self, inp: CompleteInput) -> None:
         require_responsible(inp.actor, self.view, self.item)
+        if self.view.matters:
+            raise refuse(INVALID_STATE, "a case of several matters completes when each of its matters does")
         self._require_status({CaseStatus.IN_HANDLING}, "completed")
 
     @workflow.update

@@ -87,15 +87,16 @@ async def closed_between(session: AsyncSession, start: datetime, end: datetime) 
 
 
 async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncSession], case_nos: Sequence[str], *,
-                      source: Source = "auto", workflows: Sequence[type] | None = None,
+                      source: Source = "auto", file: Path | None = None, workflows: Sequence[type] | None = None,
                       progress: Callable[[CaseAudit], None] | None = None) -> AuditSummary:
-    """Verify the chains of ``case_nos`` (and the newest anchor), then replay each case one after the other."""
+    """Verify the chains of ``case_nos`` (and the newest anchor), then replay each case one after the other
+    (from ``file`` when given: a history of the one case named)."""
     async with sessions() as session:
         verification = await verify_chains(session, case_nos)
     chains = {r.case_no: r for r in verification.reports}
     summary = AuditSummary([], verification.anchor_intact)
     for case_no in case_nos:
-        replayed = await replay_case(client, sessions, case_no, source=source, workflows=workflows)
+        replayed = await replay_case(client, sessions, case_no, source=source, file=file, workflows=workflows)
         audit = CaseAudit(case_no, replayed, chains.get(case_no) or ChainReport(case_no, 0, 0, ""))
         summary.cases.append(audit)
         if progress:

@@ -1,7 +1,7 @@
-"""joint consultations, assisted handling
+"""joint consultations, assisted handling, several matters
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-21
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -20,6 +20,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("cases", sa.Column("helper_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True))
     op.create_index("ix_cases_helper_id", "cases", ["helper_id"])
+    op.add_column("cases", sa.Column("parent_case_no", sa.String(length=40), nullable=True))
+    op.create_index("ix_cases_parent_case_no", "cases", ["parent_case_no"])
     op.add_column("tasks", sa.Column("consultation_id", sa.String(length=48), nullable=True))
     op.drop_constraint("uq_tasks_case_seq", "tasks", type_="unique")
     op.create_unique_constraint("uq_tasks_source_seq", "tasks", ["case_no", "consultation_id", "opened_seq"],
@@ -60,5 +62,7 @@ def downgrade() -> None:
     op.drop_constraint("uq_tasks_source_seq", "tasks", type_="unique")
     op.create_unique_constraint("uq_tasks_case_seq", "tasks", ["case_no", "opened_seq"])
     op.drop_column("tasks", "consultation_id")
+    op.drop_index("ix_cases_parent_case_no", table_name="cases")
+    op.drop_column("cases", "parent_case_no")
     op.drop_index("ix_cases_helper_id", table_name="cases")
     op.drop_column("cases", "helper_id")
