@@ -9,8 +9,9 @@ from temporalio.client import Client
 
 from casehall import queries, repository
 from casehall.db import transaction
+from casehall.seed import COMBINED_ITEM
 from casehall.temporal import workflow_id
-from models.payloads import Actor, Applicant, CaseView, Channel, HandlingMode, RegisterCaseInput
+from models.payloads import Actor, Applicant, CaseView, Channel, HandlingMode, MatterInput, RegisterCaseInput
 from workflows.case import CaseWorkflow
 
 
@@ -42,5 +43,45 @@ async def register_case(
             raise UnknownItem(f"no service item with code {body.item_code!r}")
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
     inp = RegisterCaseInput(case_no=case_no, item=item, clerk=clerk, **body.model_dump(exclude={"item_code"}))
+    handle = await client.start_workflow(CaseWorkflow.run, inp, id=workflow_id(case_no), task_queue=task_queue)
+    return await handle.execute_update(CaseWorkflow.registration)
+
+
+class MatterBody(BaseModel):
+    item_code: str = Field(min_length=1, max_length=32)
+    submitted_materials: list[str] = []
+
+
+class RegisterCombined(BaseModel):
+    """Several matters for different departments, accepted at one window."""
+
+    applicant: Applicant
+    channel: Channel = Channel.WINDOW
+    hall: str = Field("市民服务中心", max_length=100)
+    window: str = Field("1", max_length=20)
+    description: str = Field("", max_length=4000)
+    matters: list[MatterBody] = Field(min_length=2, max_length=10)
+
+
+async def register_combined(
+    client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str, body: RegisterCombined,
+    clerk: Actor, tz: str = "Asia/Shanghai", prefix: str = "HALL",
+) -> CaseView:
+    """One case number for the applicant; each matter becomes ``<case no>-<n>`` with its own department."""
+    async with transaction(sessions) as session:
+        combined = await queries.service_item(session, COMBINED_ITEM)
+        if combined is None:
+            raise UnknownItem(f"the catalogue lacks the combined item {COMBINED_ITEM}: run the seed")
+        items = []
+        for matter in body.matters:
+            item = await queries.service_item(session, matter.item_code)
+            if item is None:
+                raise UnknownItem(f"no service item with code {matter.item_code!r}")
+            items.append(item)
+        case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
+    matters = [MatterInput(case_no=f"{case_no}-{n}", item=item, submitted_materials=m.submitted_materials)
+               for n, (item, m) in enumerate(zip(items, body.matters, strict=True), start=1)]
+    inp = RegisterCaseInput(case_no=case_no, item=combined, clerk=clerk, matters=matters,
+                            **body.model_dump(exclude={"matters"}))
     handle = await client.start_workflow(CaseWorkflow.run, inp, id=workflow_id(case_no), task_queue=task_queue)
     return await handle.execute_update(CaseWorkflow.registration)

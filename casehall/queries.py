@@ -151,3 +151,8 @@ async def consultation_events(session: AsyncSession, consultation_id: str) -> Se
         .order_by(ConsultationEvent.seq)  # type: ignore[arg-type]
     )
     return rows.all()
+
+
+async def matters_of(session: AsyncSession, case_no: str) -> Sequence[Case]:
+    rows = await session.scalars(select(Case).where(Case.parent_case_no == case_no).order_by(Case.case_no))
+    return rows.all()

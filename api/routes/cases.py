@@ -12,7 +12,7 @@ from api.deps import CurrentActor, SessionDep, StateDep, require_roles
 from api.errors import NotFound
 from api.schemas import CaseList, CasePublic, DocumentPublic, EventPublic
 from casehall import queries
-from casehall.intake import RegisterCase, register_case
+from casehall.intake import RegisterCase, RegisterCombined, register_case, register_combined
 from casehall.pdf import render_document
 from models.payloads import (
     AcceptInput,
@@ -46,6 +46,22 @@ async def register(body: RegisterCase, state: StateDep, session: SessionDep, act
     view = await register_case(state.client, state.sessions, state.settings.task_queue, body, actor,
                                tz=state.settings.timezone)
     return await case_public(session, actor, await load_case(session, view.case_no))
+
+
+@router.post("/combined", status_code=201, dependencies=writers)
+async def register_several(body: RegisterCombined, state: StateDep, session: SessionDep, actor: CurrentActor
+                           ) -> CasePublic:
+    """Several matters at one window: one case, one child case per matter."""
+    view = await register_combined(state.client, state.sessions, state.settings.task_queue, body, actor,
+                                   tz=state.settings.timezone)
+    return await case_public(session, actor, await load_case(session, view.case_no))
+
+
+@router.get("/{case_no}/matters")
+async def matters(case_no: str, session: SessionDep, actor: CurrentActor) -> list[CasePublic]:
+    """The matters of a combined case, in one place for the first-responsible clerk."""
+    await load_case(session, case_no)
+    return [await case_public(session, actor, c) for c in await queries.matters_of(session, case_no)]
 
 
 @router.get("")

@@ -75,8 +75,9 @@ def _origin(row: CaseEvent, last: int) -> int | None:
     return next((s for s in range(1, last + SEARCH_MARGIN) if s != row.seq and _digest(row, s) == row.hash), None)
 
 
-def first_break(case_no: str, rows: Sequence[CaseEvent]) -> ChainBreak | None:
-    """The first broken link of one case's events (ordered by seq), or None when the chain holds."""
+def first_break(case_no: str, rows: Sequence[CaseEvent], last_seq: int | None = None) -> ChainBreak | None:
+    """The first broken link of one case's events (ordered by seq), or None when the chain holds; ``last_seq`` of
+    the ``cases`` row tells a rewritten event (its successor was recorded) from an appended one."""
     if not rows:
         return None
     last = rows[-1].seq
@@ -120,7 +121,7 @@ def first_break(case_no: str, rows: Sequence[CaseEvent]) -> ChainBreak | None:
         if linked is not None:
             return brk(BreakKind.INSERTED, linked.seq + 1, f"event {row.seq} ({row.type}) follows event "
                        f"{linked.seq}: the events between were inserted")
-        if prev is not None and later:
+        if prev is not None and (later or (last_seq is not None and row.seq <= last_seq)):
             return brk(BreakKind.CHANGED, prev.seq, f"event {prev.seq} ({prev.type}) was rewritten: event "
                        f"{row.seq} is chained to another event")
         return brk(BreakKind.INSERTED, row.seq, f"event {row.seq} ({row.type}) is not chained to event "
@@ -161,7 +162,8 @@ def check_case(case_no: str, rows: Sequence[CaseEvent], last_seq: int | None, an
                ) -> ChainReport:
     head = rows[-1] if rows else None
     report = ChainReport(case_no, len(rows), head.seq if head else 0, head.hash if head else GENESIS)
-    found = [first_break(case_no, rows), None if last_seq is None else projection_break(case_no, rows, last_seq),
+    found = [first_break(case_no, rows, last_seq),
+             None if last_seq is None else projection_break(case_no, rows, last_seq),
              anchor_break(case_no, rows, anchor) if anchor else None]
     report.breaks = [b for b in found if b is not None]
     return report
