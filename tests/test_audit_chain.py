@@ -178,6 +178,7 @@ async def test_altered_anchor_is_noticed(client: Client, sessions: async_session
     async with sessions() as s:
         result = await verify_chains(s, [case_no])
     assert not result.anchor_intact and not result.ok
+    await anchor_chains(sessions, force=True)  # a fresh, intact anchor for the tests that follow
 
 
 async def test_chain_endpoint(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], client: Client,

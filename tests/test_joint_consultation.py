@@ -5,9 +5,10 @@ from datetime import datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from tests.cases import ALL_MKT, SHANGHAI, eventually, travel_to
+from tests.cases import ALL_MKT, SHANGHAI, eventually, handle, keep_history, travel_to
 
 H = dict[str, dict[str, str]]
 APPLICANT = {"name": "周六", "phone": "13600136000", "id_number": "220201196606066666"}
@@ -70,8 +71,9 @@ async def test_conflicting_opinions_lead_decides_and_amendments_are_kept(api: ht
     assert again.status_code == 409, again.text
 
 
-async def test_not_lawful_conclusion_becomes_a_veto_request_needing_approval(api: httpx.AsyncClient, tokens: H
-                                                                              ) -> None:
+async def test_not_lawful_conclusion_becomes_a_veto_request_needing_approval(
+    api: httpx.AsyncClient, tokens: H, client: Client
+) -> None:
     case_no, cid = await _case_in_consultation(api, tokens)
     await _opinion(api, tokens["manager-housing"], cid, "disagree", "违反规划用途")
     no_basis = await api.post(f"/consultations/{cid}/conclusion", headers=tokens["manager"],
@@ -94,6 +96,8 @@ async def test_not_lawful_conclusion_becomes_a_veto_request_needing_approval(api
     events = (await api.get(f"/cases/{case_no}/events", headers=tokens["auditor"])).json()
     [request] = [e for e in events if e["type"] == "veto_requested"]
     assert request["payload"]["consultation_id"] == cid
+    await keep_history(handle(client, case_no), "consultation_then_veto")
+    await keep_history(client.get_workflow_handle(f"consultation-{cid}"), "joint_consultation")
 
 
 async def test_only_users_of_a_department_answer_for_it(api: httpx.AsyncClient, tokens: H) -> None:

@@ -17,12 +17,13 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def test_every_kind_of_case_has_a_history() -> None:
     names = {p.stem for p in HISTORIES}
     expected = {"yes_path", "callback_default_rating", "rectification", "tolerant_acceptance",
-                "supplement_overdue_extended", "veto_escalated_20261127"}
+                "supplement_overdue_extended", "veto_escalated_20261127", "several_matters",
+                "several_matters_vetoed_matter", "consultation_then_veto", "joint_consultation"}
     assert expected <= names, expected - names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(f"case-{path.stem}", await asyncio.to_thread(path.read_text))
+    history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)

@@ -2,14 +2,15 @@
 the others; the applicant gets one combined result."""
 
 import httpx
+from temporalio.client import Client
 
-from tests.cases import ALL_MKT, eventually
+from tests.cases import ALL_MKT, eventually, handle, keep_history
 
 H = dict[str, dict[str, str]]
 APPLICANT = {"name": "吴七", "phone": "13500135000", "id_number": "220201195505055555"}
 
 
-async def test_three_matters_one_vetoed_two_completed(api: httpx.AsyncClient, tokens: H) -> None:
+async def test_three_matters_one_vetoed_two_completed(api: httpx.AsyncClient, tokens: H, client: Client) -> None:
     clerk = tokens["clerk"]
     r = await api.post("/cases/combined", headers=clerk, json={"applicant": APPLICANT, "matters": [
         {"item_code": "MKT-001", "submitted_materials": ALL_MKT},
@@ -57,3 +58,5 @@ async def test_three_matters_one_vetoed_two_completed(api: httpx.AsyncClient, to
     assert rated.json()["status"] == "closed"
     events = [e["type"] for e in (await api.get(f"/cases/{case_no}/events", headers=clerk)).json()]
     assert events == ["registered", "matters_dispatched", "matters_finished", "callback_rated"]
+    await keep_history(handle(client, case_no), "several_matters")
+    await keep_history(handle(client, social), "several_matters_vetoed_matter")
