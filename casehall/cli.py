@@ -11,7 +11,7 @@ from rich.console import Console
 from casehall.audit.cli import audit_app
 from casehall.cli_calendar import calendar_app
 from casehall.embedded import EmbeddedPostgres, ServiceError, TemporalDevServer, require_free
-from casehall.runtime import StartupError, connect_temporal, prepare_database, serve
+from casehall.runtime import StartupError, check_database, connect_temporal, prepare_database, serve
 from casehall.settings import Settings
 
 app = typer.Typer(help="casehall: case workflows for service halls and citizen hotlines.", no_args_is_help=True)
@@ -20,7 +20,7 @@ app.add_typer(users, name="users")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line
 
 
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -47,6 +47,7 @@ def worker() -> None:
     settings = Settings()
 
     async def main() -> None:
+        await check_database(settings)
         await serve(settings, await connect_temporal(settings), with_worker=True, with_api=False)
 
     _run(main())
@@ -101,7 +102,8 @@ def up(demo: Annotated[bool, typer.Option(help="Seed demo departments, users and
     try:
         _run(main())
     finally:
-        console.print("stopping ...")
+        if postgres or temporal:
+            console.print("stopping ...")
         _stop(postgres, temporal)
 
 

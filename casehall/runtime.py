@@ -49,7 +49,7 @@ async def connect_temporal(settings: Settings) -> Client:
     try:
         return await asyncio.wait_for(connect(address, settings.temporal_namespace), CHECK_SECONDS)
     except Exception as err:  # noqa: BLE001
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = "connection refused" if "refused" in str(err).lower() else (str(err)[:120] or type(err).__name__)
         raise StartupError(
             f"cannot reach Temporal at {address}: {reason} (check CASEHALL_TEMPORAL_ADDRESS)"
         ) from None
