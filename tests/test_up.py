@@ -1,0 +1,88 @@
+"""`casehall up` (what `make run` calls): the whole stack answers, Ctrl-C leaves no process, and a second start
+finds the data of the first."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from casehall.embedded import free_port
+
+
+def start(data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
+    env = os.environ | {"CASEHALL_DATA_DIR": str(data_dir), **{k: str(v) for k, v in ports.items()}}
+    env.pop("CASEHALL_DATABASE_URL", None)
+    env.pop("CASEHALL_TEMPORAL_ADDRESS", None)
+    return subprocess.Popen([sys.executable, "-m", "casehall.cli", "up"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[str], seconds: float = 120) -> dict[str, str]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        try:
+            r = httpx.get(f"{base}/healthz", timeout=2)
+            if r.status_code == 200:
+                return dict(r.json())
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("casehall up did not become healthy")
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    return out
+
+
+def leftovers(data_dir: Path) -> list[str]:
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        if str(data_dir) in cmd:
+            found.append(cmd)
+    return found
+
+
+def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
+    ports = {"CASEHALL_API_PORT": free_port(), "CASEHALL_POSTGRES_PORT": free_port(),
+             "CASEHALL_TEMPORAL_PORT": free_port(), "CASEHALL_TEMPORAL_UI_PORT": free_port()}
+    base = f"http://127.0.0.1:{ports['CASEHALL_API_PORT']}"
+    data_dir = tmp_path / "data"
+
+    first = start(data_dir, ports)
+    try:
+        assert wait_healthy(base, first) == {"status": "ok", "database": "ok", "temporal": "ok"}
+        ui = httpx.get(f"http://127.0.0.1:{ports['CASEHALL_TEMPORAL_UI_PORT']}", timeout=10)
+        assert ui.status_code == 200
+        token = httpx.post(f"{base}/auth/login", json={"username": "clerk", "password": "casehall"}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        case = httpx.post(f"{base}/cases", headers=headers, timeout=30, json={
+            "item_code": "SOCIAL-003", "submitted_materials": ["参保人身份证明"],
+            "applicant": {"name": "测试", "phone": "13800000000", "id_number": "220201199001010000"}}).json()
+    finally:
+        output = stop(first)
+    assert "demo log-ins" in output and "Temporal UI" in output
+    time.sleep(1)
+    assert leftovers(data_dir) == []
+
+    second = start(data_dir, ports)
+    try:
+        wait_healthy(base, second)
+        token = httpx.post(f"{base}/auth/login", json={"username": "clerk", "password": "casehall"}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        again = httpx.get(f"{base}/cases/{case['case_no']}", headers=headers).json()
+        assert again["status"] == "registered"
+        accepted = httpx.post(f"{base}/cases/{case['case_no']}/accept", headers=headers, timeout=30)
+        assert accepted.status_code == 200 and accepted.json()["status"] == "in_handling"  # the workflow lives on
+    finally:
+        stop(second)
+    time.sleep(1)
+    assert leftovers(data_dir) == []
