@@ -253,14 +253,11 @@ class CaseWorkflow:
                                document=no_veto.rejection_notice(self.view, self.item, veto, now))
             return self.view
         self.view.instruction = inp.instruction
-        resume = no_veto.instruction_status(inp.instruction, veto.resume_status)
-        self._set_status(resume or CaseStatus.REGISTERED)
+        self._set_status(veto.resume_status)  # the case continues where it was, with the instruction
         await self._record("veto_refused", inp.actor, payload, close_tasks=["veto"])
-        if resume is None and veto.resume_status in CLERK_STATES:
+        if inp.instruction == Instruction.ACCEPT and veto.resume_status in CLERK_STATES:
             await self._accept(inp.actor, "accepted_on_instruction")
-        elif resume is None:
-            self._set_status(veto.resume_status)
-        elif inp.consultation is not None:
+        elif inp.instruction == Instruction.JOINT_CONSULTATION and inp.consultation is not None:
             await self._convene(inp.actor, inp.consultation, cannot_be_handled=False)
         return self.view
 

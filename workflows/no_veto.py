@@ -13,7 +13,6 @@ with workflow.unsafe.imports_passed_through():
         CaseStatus,
         CaseView,
         DocumentSpec,
-        Instruction,
         ServiceItemInfo,
         VetoDecisionInput,
         VetoState,
@@ -81,7 +80,3 @@ def rejection_notice(view: CaseView, item: ServiceItemInfo, veto: VetoState, at:
         },
     )
 
-
-def instruction_status(instruction: Instruction | None, resume: CaseStatus) -> CaseStatus | None:
-    """Where a refused veto leaves the case; None means: accept now."""
-    return None if instruction == Instruction.ACCEPT else resume

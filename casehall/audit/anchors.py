@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casehall.audit import store
@@ -20,12 +20,10 @@ def heads_digest(heads: dict[str, Any]) -> str:
 
 async def chain_heads(session: AsyncSession) -> dict[str, list[Any]]:
     """{case_no: [last_seq, head_hash]} of every case with events."""
-    stmt = (
-        select(CaseEvent.case_no, CaseEvent.seq, CaseEvent.hash)
-        .distinct(CaseEvent.case_no)
-        .order_by(CaseEvent.case_no, CaseEvent.seq.desc())  # type: ignore[attr-defined]
-    )
-    return {case_no: [seq, digest] for case_no, seq, digest in (await session.execute(stmt)).tuples()}
+    last = select(CaseEvent.case_no, func.max(CaseEvent.seq).label("seq")).group_by(CaseEvent.case_no).subquery()
+    stmt = select(CaseEvent.case_no, CaseEvent.seq, CaseEvent.hash).join(
+        last, (CaseEvent.case_no == last.c.case_no) & (CaseEvent.seq == last.c.seq))
+    return {case_no: [seq, digest] for case_no, seq, digest in (await session.execute(stmt)).all()}
 
 
 async def newest_anchor(session: AsyncSession) -> ChainAnchor | None:

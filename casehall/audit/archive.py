@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from google.protobuf import json_format
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
@@ -47,7 +48,7 @@ async def live_history(client: Client, case_no: str, *, closed_only: bool = Fals
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise HistoryUnavailable(f"the Temporal server no longer has the history of {case_no}") from None
-        raise
+        raise HistoryUnavailable(f"cannot read the history of {case_no} from Temporal: {err.message}") from None
 
 
 async def archived_history(session: AsyncSession, case_no: str) -> WorkflowHistory:
@@ -61,7 +62,10 @@ async def archived_history(session: AsyncSession, case_no: str) -> WorkflowHisto
 
 def file_history(path: Path, case_no: str) -> WorkflowHistory:
     """A history exported with ``temporal workflow show --output json`` or ``WorkflowHistory.to_json()``."""
-    return WorkflowHistory.from_json(workflow_id(case_no), path.read_text(encoding="utf-8"))
+    try:
+        return WorkflowHistory.from_json(workflow_id(case_no), path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, json_format.Error) as err:
+        raise HistoryUnavailable(f"cannot read a history from {path}: {err}") from None
 
 
 async def unarchived_closed_cases(session: AsyncSession, limit: int | None = None) -> list[str]:

@@ -85,13 +85,13 @@ def first_break(case_no: str, rows: Sequence[CaseEvent], last_seq: int | None = 
     by_hash = {r.hash: r for r in rows}
     permuted = None not in origins and sorted(o for o in origins if o is not None) == [r.seq for r in rows]
     prev: CaseEvent | None = None
+
+    def brk(kind: BreakKind, seq: int, detail: str) -> ChainBreak:
+        return ChainBreak(case_no, seq, kind, detail)
+
     for i, (row, origin) in enumerate(zip(rows, origins, strict=True)):
         expected_seq, expected_prev = (prev.seq + 1, prev.hash) if prev else (1, GENESIS)
         later = rows[i + 1:]
-
-        def brk(kind: BreakKind, seq: int, detail: str) -> ChainBreak:
-            return ChainBreak(case_no, seq, kind, detail)
-
         if origin is None:
             return brk(BreakKind.CHANGED, row.seq, f"event {row.seq} ({row.type}) does not match its hash")
         if origin != row.seq:
@@ -191,7 +191,7 @@ async def verify_chains(session: AsyncSession, case_nos: Sequence[str] | None = 
     cases = select(Case.case_no, Case.last_seq)
     if case_nos is not None:
         cases = cases.where(Case.case_no.in_(case_nos))  # type: ignore[attr-defined]
-    last_seqs: dict[str, int] = dict((await session.execute(cases)).tuples().all())
+    last_seqs: dict[str, int] = {no: seq for no, seq in (await session.execute(cases)).all()}
     reports = [check_case(no, rows, last_seqs.get(no), anchor) async for no, rows in _grouped(session, case_nos)]
     seen = {r.case_no for r in reports}
     expected = set(last_seqs) | (set(anchor.heads) if anchor else set())

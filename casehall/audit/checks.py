@@ -18,6 +18,7 @@ from models.tables import Case
 
 Source = Literal["auto", "live", "archive"]
 SOURCES: tuple[Source, ...] = ("auto", "live", "archive")
+CHAIN_BATCH = 1000  # cases per chain query (PostgreSQL takes at most 32767 parameters)
 
 
 async def load_history(client: Client | None, session: AsyncSession, case_no: str, source: Source
@@ -42,7 +43,7 @@ async def replay_case(client: Client | None, sessions: async_sessionmaker[AsyncS
         try:
             where, history = ("file", file_history(file, case_no)) if file else await load_history(
                 client, session, case_no, source)
-        except (HistoryUnavailable, OSError, ValueError) as err:
+        except HistoryUnavailable as err:
             return ReplayReport(case_no, "file" if file else source, Verdict.FAILED, error=str(err))
         return await verify_history(session, history, where, case_no, workflows)
 
@@ -91,10 +92,13 @@ async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncS
                       progress: Callable[[CaseAudit], None] | None = None) -> AuditSummary:
     """Verify the chains of ``case_nos`` (and the newest anchor), then replay each case one after the other
     (from ``file`` when given: a history of the one case named)."""
+    chains: dict[str, ChainReport] = {}
+    summary = AuditSummary([])
     async with sessions() as session:
-        verification = await verify_chains(session, case_nos)
-    chains = {r.case_no: r for r in verification.reports}
-    summary = AuditSummary([], verification.anchor_intact)
+        for i in range(0, len(case_nos), CHAIN_BATCH):
+            verification = await verify_chains(session, case_nos[i:i + CHAIN_BATCH])
+            chains |= {r.case_no: r for r in verification.reports}
+            summary.anchor_intact = verification.anchor_intact
     for case_no in case_nos:
         replayed = await replay_case(client, sessions, case_no, source=source, file=file, workflows=workflows)
         audit = CaseAudit(case_no, replayed, chains.get(case_no) or ChainReport(case_no, 0, 0, ""))

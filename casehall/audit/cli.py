@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -34,7 +35,7 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
     try:
         return asyncio.run(coro)
     except (StartupError, LookupError, ValueError, chain_mod.ChainBroken) as err:
-        err_console.print(f"[red]error:[/red] {err}")
+        err_console.print(f"[red]error:[/red] {escape(str(err))}")
         raise typer.Exit(1) from None
 
 
@@ -119,7 +120,7 @@ def archive_cmd(limit: Annotated[int | None, typer.Option(help="at most this man
 
     result = _run(main())
     for case_no, why in sorted(result.skipped.items()):
-        console.print(f"[yellow]skipped[/yellow] {case_no}: {why}")
+        console.print(f"[yellow]skipped[/yellow] {case_no}: {escape(why)}")
     console.print(f"archived {len(result.archived)} histories, skipped {len(result.skipped)}")
 
 
@@ -139,8 +140,8 @@ def replay_cmd(
     settings = Settings()
     if source not in checks.SOURCES:
         raise typer.BadParameter(f"--source must be one of {', '.join(checks.SOURCES)}")
-    if (case_no is None) == (closed_between is None):
-        raise typer.BadParameter("give either a case number or --closed-between A B")
+    if (case_no is None) == (closed_between is None) or (file and closed_between):
+        raise typer.BadParameter("give either a case number (with --file or --source) or --closed-between A B")
     if closed_between is not None:
         _fail_unless(_run(_replay_period(settings, closed_between, source)))
         return
@@ -154,6 +155,8 @@ def replay_cmd(
         audit = summary.cases[0]
         for line in replay_lines(audit):
             console.print(line)
+        if not summary.anchor_intact:
+            console.print("[red]the newest anchor was altered: its digest does not match its heads[/red]")
         return summary.ok
 
     _fail_unless(_run(one()))

@@ -70,15 +70,16 @@ async def export_cases(session: AsyncSession, *, case_no: str | None = None, clo
     """One case, or every case closed in [closed_from, closed_to) (either bound may be open)."""
     if case_no is None and closed_from is None and closed_to is None:
         raise ValueError("name a case or a closing period to export")
-    stmt = select(Case).order_by(Case.closed_at, Case.case_no)  # type: ignore[arg-type]
+    chosen = []
     if case_no is not None:
-        stmt = stmt.where(Case.case_no == case_no)
+        chosen.append(Case.case_no == case_no)
     if closed_from is not None:
-        stmt = stmt.where(Case.closed_at >= closed_from)  # type: ignore[operator]
+        chosen.append(Case.closed_at >= closed_from)  # type: ignore[operator]
     if closed_to is not None:
-        stmt = stmt.where(Case.closed_at < closed_to)  # type: ignore[operator]
-    cases = list((await session.scalars(stmt)).all())
-    numbers = [c.case_no for c in cases]
+        chosen.append(Case.closed_at < closed_to)  # type: ignore[operator]
+    numbers = select(Case.case_no).where(*chosen)
+    ordered = select(Case).where(*chosen).order_by(Case.closed_at, Case.case_no)  # type: ignore[arg-type]
+    cases = (await session.scalars(ordered)).all()
     events: dict[str, list[CaseEvent]] = defaultdict(list)
     for e in await session.scalars(select(CaseEvent).where(CaseEvent.case_no.in_(numbers))  # type: ignore[attr-defined]
                                    .order_by(CaseEvent.case_no, CaseEvent.seq)):  # type: ignore[arg-type]
@@ -87,7 +88,8 @@ async def export_cases(session: AsyncSession, *, case_no: str | None = None, clo
     for d in await session.scalars(select(Document).where(Document.case_no.in_(numbers))  # type: ignore[attr-defined]
                                    .order_by(Document.case_no, Document.seq)):  # type: ignore[arg-type]
         docs[d.case_no].append(d)
-    names = dict((await session.execute(select(User.id, User.username))).tuples().all())
+    users = await session.execute(select(User.id, User.username))
+    names: dict[int | None, str] = {uid: name for uid, name in users.all()}
     anchor = await anchors.newest_anchor(session)
     out = []
     for case in cases:

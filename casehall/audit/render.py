@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from rich.markup import escape
 from rich.table import Table
 
 from casehall.audit.chain import ChainReport
@@ -17,7 +18,7 @@ def chain_table(reports: Sequence[ChainReport]) -> Table:
         table.add_column(column)
     for report in reports:
         for b in report.breaks:
-            table.add_row(report.case_no, str(b.seq), b.kind.value, b.source, b.detail)
+            table.add_row(report.case_no, str(b.seq), b.kind.value, b.source, escape(b.detail))
     return table
 
 
@@ -38,7 +39,7 @@ def timeline_table(t: Timeline, tz: str) -> Table:
         notes = [e.decision] if e.decision else []
         notes += [f"{d.title} ({d.kind}) {d.download}" for d in e.documents]
         table.add_row(str(e.seq), f"{e.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", e.type, actor, e.status,
-                      "\n".join(notes))
+                      escape("\n".join(notes)))
     return table
 
 
@@ -47,12 +48,12 @@ def replay_lines(audit: CaseAudit) -> list[str]:
     colour = "green" if r.ok else "red"
     lines = [f"[{colour}]{r.verdict.value.upper()}[/{colour}] {audit.case_no} replayed from {r.source} "
              f"({r.replayed_events} events recorded by the replay)"]
-    lines += [f"  mismatch: {m}" for m in r.mismatches]
+    lines += [f"  mismatch: {escape(m)}" for m in r.mismatches]
     if r.error:
-        lines.append(f"  {r.error}")
+        lines.append(f"  {escape(r.error)}")
     chain = "[green]chain ok[/green]" if audit.chain.ok else "[red]chain broken[/red]"
     lines.append(f"  {chain} ({audit.chain.events} events, head {audit.chain.head_seq})")
-    lines += [f"  {b.kind.value} at {b.seq} ({b.source}): {b.detail}" for b in audit.chain.breaks]
+    lines += [f"  {b.kind.value} at {b.seq} ({b.source}): {escape(b.detail)}" for b in audit.chain.breaks]
     return lines
 
 
@@ -65,7 +66,7 @@ def audit_table(summary: AuditSummary) -> Table:
         r = audit.replay
         findings = r.mismatches + ([r.error] if r.error else [])
         findings += [f"chain {b.kind.value} at {b.seq}: {b.detail}" for b in audit.chain.breaks]
-        table.add_row(audit.case_no, r.verdict.value, r.source, "\n".join(findings))
+        table.add_row(audit.case_no, r.verdict.value, r.source, escape("\n".join(findings)))
     counts = ", ".join(f"{v.value} {summary.count(v)}" for v in Verdict)
     table.caption = f"{counts}; broken chains {summary.broken_chains}" + (
         "" if summary.anchor_intact else "; the newest anchor was altered")
