@@ -2,11 +2,13 @@
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
+from casehall.audit.archive import archive_periodically
 from casehall.calendar_store import CalendarStore
 from casehall.db import make_engine, make_sessionmaker
 from casehall.settings import Settings
@@ -28,9 +30,15 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     sessions = make_sessionmaker(engine)
     client = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace)
     activities = CaseActivities(sessions, CalendarStore(sessions, settings))
+    archiver = None
+    if settings.archive_every_minutes > 0:  # keep closed histories beyond Temporal's retention
+        every = timedelta(minutes=settings.archive_every_minutes)
+        archiver = asyncio.create_task(archive_periodically(client, sessions, every))
     try:
         await build_worker(client, settings, activities).run()
     finally:
+        if archiver:
+            archiver.cancel()
         await engine.dispose()
 
 

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     postgres_port: int = 5433
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    # Closed cases' workflow histories are copied into PostgreSQL this often (0: never); keep it well below the
+    # Temporal namespace's retention period.
+    archive_every_minutes: int = 60
     # Log-in tokens.
     token_ttl_hours: int = 12
     # The hall's working day, used by every deadline.
