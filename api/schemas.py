@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from models.payloads import Actor, Role
+from models.payloads import CLOCK_RUNNING, Actor, Role
 from models.tables import Case, CaseEvent, Document, Task
 
 
@@ -67,7 +67,8 @@ class CasePublic(BaseModel):
         data = case.model_dump()
         if not show_id:
             data["applicant_id_number"] = mask_id(case.applicant_id_number)
-        late = case.closed_at is None and not case.clock_paused and case.deadline is not None and case.deadline < now
+        running = case.status in CLOCK_RUNNING and not case.clock_paused
+        late = running and case.deadline is not None and case.deadline < now
         return cls(**data, overdue=late)
 
 

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models.payloads import Actor, ItemRules, Material, Role, ServiceItemInfo
+from models.payloads import CLOCK_RUNNING, Actor, ItemRules, Material, Role, ServiceItemInfo
 from models.tables import (
     ApiToken,
     Case,
@@ -97,7 +98,8 @@ async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequenc
     if f.clerk_id is not None:
         conditions.append(Case.clerk_id == f.clerk_id)
     if f.overdue is not None:
-        late = Case.closed_at.is_(None) & (Case.deadline < func.now()) & ~Case.clock_paused  # type: ignore[union-attr,operator]
+        running = col(Case.status).in_([s.value for s in CLOCK_RUNNING])
+        late = running & (col(Case.deadline) < func.now()) & ~col(Case.clock_paused)
         conditions.append(late if f.overdue else ~late)
     if f.registered_from:
         conditions.append(Case.registered_at >= f.registered_from)

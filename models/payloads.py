@@ -33,6 +33,11 @@ class CaseStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.REJECTED})
+# States in which the legal clock runs: past the deadline here, a case is overdue. A completed case awaiting its
+# callback is not, nor is one whose clock is paused for supplements.
+CLOCK_RUNNING = frozenset(
+    {CaseStatus.IN_HANDLING, CaseStatus.VETO_REQUESTED, CaseStatus.IN_CONSULTATION, CaseStatus.SUPPLEMENT_OVERDUE}
+)
 
 
 class Satisfaction(StrEnum):

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -126,3 +127,23 @@ async def test_search_cases(api: httpx.AsyncClient, tokens: dict[str, dict[str, 
     assert (await api.get("/cases", headers=clerk, params={"limit": 0})).status_code == 422
     assert (await api.get("/cases", headers=clerk, params={"status": "nonsense"})).status_code == 422
     assert (await api.get("/cases", headers=clerk, params={"overdue": "true"})).status_code == 200
+
+
+async def test_overdue_means_the_legal_clock_ran_out(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    clerk = tokens["clerk"]
+    body = {"item_code": "MKT-001", "submitted_materials": ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"],
+            "applicant": {"name": "超期", "phone": "13700137001", "id_number": "220201197703030001"}}
+    handling = (await api.post("/cases", headers=clerk, json=body)).json()["case_no"]
+    done = (await api.post("/cases", headers=clerk, json=body)).json()["case_no"]
+    await api.post(f"/cases/{handling}/accept", headers=clerk)
+    await api.post(f"/cases/{done}/accept", headers=clerk)
+    await api.post(f"/cases/{done}/complete", headers=clerk, json={"result": "按时办结"})
+    async with sessions() as s, s.begin():  # the deadlines pass (the database clock does not skip time)
+        await s.execute(text("UPDATE cases SET deadline = now() - interval '1 day' WHERE case_no IN (:a, :b)"),
+                        {"a": handling, "b": done})
+    overdue = (await api.get("/cases", headers=clerk, params={"overdue": "true", "q": "超期"})).json()
+    assert [c["case_no"] for c in overdue["items"]] == [handling]
+    assert overdue["items"][0]["overdue"] is True
+    assert (await api.get(f"/cases/{done}", headers=clerk)).json()["overdue"] is False
