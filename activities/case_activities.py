@@ -32,7 +32,7 @@ class CaseActivities:
 
     @activity.defn(name="compute_deadlines")
     async def compute_deadlines(self, inp: DeadlinesInput) -> list[Deadline]:
-        calendar = await self.calendar.get()
+        calendar = await self.calendar.get(inp.calendar_version)
         out = []
         for days in inp.working_days:
             d = calendar.add_working_days(inp.start, days)
@@ -41,12 +41,12 @@ class CaseActivities:
 
     @activity.defn(name="working_seconds_between")
     async def working_seconds_between(self, inp: WorkingTimeInput) -> float:
-        return (await self.calendar.get()).working_time_between(inp.start, inp.end).total_seconds()
+        return (await self.calendar.get(inp.calendar_version)).working_time_between(inp.start, inp.end).total_seconds()
 
     @activity.defn(name="resume_legal_clock")
     async def resume_legal_clock(self, inp: ResumeClockInput) -> Deadline:
         """The deadline once the paused legal clock runs again with ``seconds`` of working time left."""
-        d = (await self.calendar.get()).add_working_time(inp.start, timedelta(seconds=inp.seconds))
+        d = (await self.calendar.get(inp.calendar_version)).add_working_time(inp.start, timedelta(seconds=inp.seconds))
         return Deadline(at=d.at, provisional=d.provisional)
 
     def all(self) -> list[object]:

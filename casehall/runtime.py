@@ -7,6 +7,7 @@ import uvicorn
 from sqlalchemy import text
 from temporalio.client import Client
 
+from casehall.calendar_admin import seed_calendar
 from casehall.db import make_engine, make_sessionmaker
 from casehall.migrate import upgrade
 from casehall.seed import seed_demo
@@ -56,14 +57,15 @@ async def connect_temporal(settings: Settings) -> Client:
 
 
 async def prepare_database(settings: Settings, seed: bool) -> list[tuple[str, str]]:
-    """Migrate, and seed the demo data when asked; returns the demo log-ins."""
+    """Migrate, keep the official calendar years from chinese-calendar in the table, and seed the demo data when
+    asked; returns the demo log-ins."""
     await check_database(settings)
     await upgrade(settings.resolved_database_url())
-    if not seed:
-        return []
     engine = make_engine(settings.resolved_database_url(), pool_size=1)
     try:
-        return await seed_demo(make_sessionmaker(engine))
+        sessions = make_sessionmaker(engine)
+        await seed_calendar(sessions)
+        return await seed_demo(sessions) if seed else []
     finally:
         await engine.dispose()
 

@@ -147,17 +147,21 @@ class Deadline(BaseModel):
     provisional: bool
 
 
-class DeadlinesInput(BaseModel):
+class CalendarQuery(BaseModel):
+    calendar_version: str | None = None  # of an imported schedule the answer must already know
+
+
+class DeadlinesInput(CalendarQuery):
     start: datetime
     working_days: list[int]
 
 
-class WorkingTimeInput(BaseModel):
+class WorkingTimeInput(CalendarQuery):
     start: datetime
     end: datetime
 
 
-class ResumeClockInput(BaseModel):
+class ResumeClockInput(CalendarQuery):
     start: datetime
     seconds: float
 

@@ -383,11 +383,11 @@ class CaseWorkflow:
             return
         old = self.view.deadline
         if basis.working_days is not None:
-            (new,) = await self._deadlines(basis.start, [basis.working_days])
+            (new,) = await self._deadlines(basis.start, [basis.working_days], change.version)
             if self.view.clock_paused:
-                self.view.remaining_seconds = await self._working_seconds(basis.start, new.at)
+                self.view.remaining_seconds = await self._working_seconds(basis.start, new.at, change.version)
         else:
-            new = await self._resumed_deadline(basis)
+            new = await self._resumed_deadline(basis, change.version)
         if new.at == old and new.provisional:
             return
         self._set_deadline(new)
@@ -487,14 +487,16 @@ class CaseWorkflow:
         await self._record(event, actor, {"deadline": deadline.at.isoformat(),
                                           "waived": self.view.missing_materials}, close_tasks=close)
 
-    async def _resumed_deadline(self, basis: DeadlineBasis) -> Deadline:
+    async def _resumed_deadline(self, basis: DeadlineBasis, version: str | None = None) -> Deadline:
         return await workflow.execute_local_activity(
-            "resume_legal_clock", ResumeClockInput(start=basis.start, seconds=basis.seconds or 0.0),
+            "resume_legal_clock",
+            ResumeClockInput(start=basis.start, seconds=basis.seconds or 0.0, calendar_version=version),
             result_type=Deadline, **LOCAL)
 
-    async def _working_seconds(self, start: datetime, end: datetime) -> float:
+    async def _working_seconds(self, start: datetime, end: datetime, version: str | None = None) -> float:
         return await workflow.execute_local_activity(
-            "working_seconds_between", WorkingTimeInput(start=start, end=end), result_type=float, **LOCAL)
+            "working_seconds_between", WorkingTimeInput(start=start, end=end, calendar_version=version),
+            result_type=float, **LOCAL)
 
     async def _rate(self, actor: Actor | None, grade: Any, comment: str) -> None:
         self.view.satisfaction = grade
@@ -536,10 +538,10 @@ class CaseWorkflow:
         return TaskSpec(kind=kind, role=role, department_code=self.item.department_code, summary=summary,
                         due_at=due_at)
 
-    async def _deadlines(self, start: datetime, days: list[int]) -> list[Deadline]:
+    async def _deadlines(self, start: datetime, days: list[int], version: str | None = None) -> list[Deadline]:
         return await workflow.execute_local_activity(
-            "compute_deadlines", DeadlinesInput(start=start, working_days=days), result_type=list[Deadline],
-            **LOCAL)
+            "compute_deadlines", DeadlinesInput(start=start, working_days=days, calendar_version=version),
+            result_type=list[Deadline], **LOCAL)
 
     async def _step(self, event: str, payload: dict[str, Any], open_task: TaskSpec | None = None) -> None:
         self.view.phase_steps_done += 1
