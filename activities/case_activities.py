@@ -1,7 +1,9 @@
 """Activities of a case: persist a transition, compute deadlines on the working calendar. Run as local
 activities (short database work, one server round trip saved per step)."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -49,6 +51,6 @@ class CaseActivities:
         d = (await self.calendar.get(inp.calendar_version)).add_working_time(inp.start, timedelta(seconds=inp.seconds))
         return Deadline(at=d.at, provisional=d.provisional)
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [self.record_case_event, self.record_consultation_event, self.compute_deadlines,
                 self.working_seconds_between, self.resume_legal_clock]

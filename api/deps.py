@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -63,7 +63,7 @@ def get_actor(user: CurrentUser) -> Actor:
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-def require_roles(*roles: Role) -> object:
+def require_roles(*roles: Role) -> params.Depends:
     """A dependency refusing users whose role is not among ``roles``."""
 
     def check(user: CurrentUser) -> User:

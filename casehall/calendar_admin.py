@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import ColumnElement, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -49,7 +49,7 @@ class ImportReport:
     replaced: bool  # a contradicting official schedule was overwritten (replace=True)
 
 
-def _in_year(year: int) -> object:
+def _in_year(year: int) -> ColumnElement[bool]:
     return col(CalendarDayRow.day).between(date(year, 1, 1), date(year, 12, 31))
 
 
@@ -66,7 +66,7 @@ async def stored_days(session: AsyncSession, year: int | None = None) -> list[Ca
     """The official rows of the table, of one year or all, by date."""
     query = select(CalendarDayRow).where(col(CalendarDayRow.official)).order_by(col(CalendarDayRow.day))
     if year is not None:
-        query = query.where(_in_year(year))  # type: ignore[arg-type]
+        query = query.where(_in_year(year))
     return [CalendarDay(r.day, DayKind(r.kind), r.name, r.official, r.source) for r in await session.scalars(query)]
 
 
@@ -95,14 +95,14 @@ async def seed_calendar(sessions: async_sessionmaker[AsyncSession], years: Itera
             written.append(year)
             rows += [_row(c, BUILTIN_SOURCE) for c in days]
             await session.execute(delete(CalendarDayRow).where(
-                _in_year(year), CalendarDayRow.source == BUILTIN_SOURCE,  # type: ignore[arg-type]
+                _in_year(year), col(CalendarDayRow.source) == BUILTIN_SOURCE,
                 col(CalendarDayRow.day).not_in([c.day for c in days])))
         if rows:
             upsert = insert(CalendarDayRow).values(rows)
             await session.execute(upsert.on_conflict_do_update(
-                index_elements=[CalendarDayRow.day],  # type: ignore[list-item]
+                index_elements=[col(CalendarDayRow.day)],
                 set_={k: upsert.excluded[k] for k in ("kind", "name", "official", "source")},
-                where=CalendarDayRow.source != IMPORT_SOURCE,  # type: ignore[arg-type]
+                where=col(CalendarDayRow.source) != IMPORT_SOURCE,
             ))
     return SeedReport(written, len(rows), sorted(kept & set(years)))
 
@@ -136,7 +136,7 @@ async def import_schedule(sessions: async_sessionmaker[AsyncSession], days: list
                 f"{len(conflicts)} day(s): {'; '.join(conflicts[:3])}{more}. "
                 "Import it with replace (--replace, or \"replace\": true) to overwrite that schedule"
             )
-        await session.execute(delete(CalendarDayRow).where(_in_year(year)))  # type: ignore[arg-type]
+        await session.execute(delete(CalendarDayRow).where(_in_year(year)))
         await session.execute(insert(CalendarDayRow).values([_row(c, IMPORT_SOURCE) for c in days]))
     return ImportReport(year, len(days), version, unchanged=False, replaced=bool(conflicts))
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,8 +25,9 @@ from models.tables import (
 
 async def department_path(session: AsyncSession, code: str) -> list[str]:
     """The department and its ancestors, nearest first."""
-    parents = dict((await session.execute(select(Department.code, Department.parent_code))).all())
-    path, current = [], code
+    parents = dict((await session.execute(select(col(Department.code), col(Department.parent_code)))).all())
+    path: list[str] = []
+    current: str | None = code
     while current is not None and current not in path:
         path.append(current)
         current = parents.get(current)
@@ -35,7 +36,7 @@ async def department_path(session: AsyncSession, code: str) -> list[str]:
 
 async def department_subtree(session: AsyncSession, code: str) -> list[str]:
     """The department and every department below it."""
-    rows = (await session.execute(select(Department.code, Department.parent_code))).all()
+    rows = (await session.execute(select(col(Department.code), col(Department.parent_code)))).all()
     tree, frontier = {code}, [code]
     while frontier:
         frontier = [child for child, parent in rows if parent in frontier and child not in tree]
@@ -56,7 +57,7 @@ async def service_item(session: AsyncSession, code: str) -> ServiceItemInfo | No
 
 
 async def service_items(session: AsyncSession) -> Sequence[ServiceItem]:
-    return (await session.scalars(select(ServiceItem).order_by(ServiceItem.code))).all()
+    return (await session.scalars(select(ServiceItem).order_by(col(ServiceItem.code)))).all()
 
 
 def actor_of(user: User) -> Actor:
@@ -65,13 +66,13 @@ def actor_of(user: User) -> Actor:
 
 
 async def user_by_name(session: AsyncSession, username: str) -> User | None:
-    return await session.scalar(select(User).where(User.username == username))
+    return await session.scalar(select(User).where(col(User.username) == username))
 
 
 async def user_by_token(session: AsyncSession, token_hash: str) -> User | None:
     return await session.scalar(
-        select(User).join(ApiToken, ApiToken.user_id == User.id).where(  # type: ignore[arg-type]
-            ApiToken.token_hash == token_hash, ApiToken.expires_at > func.now(), User.active
+        select(User).join(ApiToken, col(ApiToken.user_id) == col(User.id)).where(
+            col(ApiToken.token_hash) == token_hash, col(ApiToken.expires_at) > func.now(), col(User.active)
         )
     )
 
@@ -90,37 +91,41 @@ class CaseFilter:
 
 
 async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequence[Case]]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.status:
-        conditions.append(Case.status == f.status)
+        conditions.append(col(Case.status) == f.status)
     if f.department_code:
-        conditions.append(Case.department_code == f.department_code)
+        conditions.append(col(Case.department_code) == f.department_code)
     if f.clerk_id is not None:
-        conditions.append(Case.clerk_id == f.clerk_id)
+        conditions.append(col(Case.clerk_id) == f.clerk_id)
     if f.overdue is not None:
         running = col(Case.status).in_([s.value for s in CLOCK_RUNNING])
         late = running & (col(Case.deadline) < func.now()) & ~col(Case.clock_paused)
         conditions.append(late if f.overdue else ~late)
     if f.registered_from:
-        conditions.append(Case.registered_at >= f.registered_from)
+        conditions.append(col(Case.registered_at) >= f.registered_from)
     if f.registered_to:
-        conditions.append(Case.registered_at < f.registered_to)
+        conditions.append(col(Case.registered_at) < f.registered_to)
     if f.text:
         like = f"%{f.text}%"
-        conditions.append(Case.case_no.ilike(like) | Case.applicant_name.ilike(like) | Case.description.ilike(like))  # type: ignore[attr-defined]
+        conditions.append(
+            col(Case.case_no).ilike(like) | col(Case.applicant_name).ilike(like) | col(Case.description).ilike(like)
+        )
     total = await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
     rows = await session.scalars(
-        select(Case).where(*conditions).order_by(Case.registered_at.desc()).offset(f.offset).limit(f.limit)  # type: ignore[attr-defined]
+        select(Case).where(*conditions).order_by(col(Case.registered_at).desc()).offset(f.offset).limit(f.limit)
     )
     return total, rows.all()
 
 
 async def case_events(session: AsyncSession, case_no: str) -> Sequence[CaseEvent]:
-    return (await session.scalars(select(CaseEvent).where(CaseEvent.case_no == case_no).order_by(CaseEvent.seq))).all()
+    stmt = select(CaseEvent).where(col(CaseEvent.case_no) == case_no).order_by(col(CaseEvent.seq))
+    return (await session.scalars(stmt)).all()
 
 
 async def case_documents(session: AsyncSession, case_no: str) -> Sequence[Document]:
-    return (await session.scalars(select(Document).where(Document.case_no == case_no).order_by(Document.seq))).all()
+    stmt = select(Document).where(col(Document.case_no) == case_no).order_by(col(Document.seq))
+    return (await session.scalars(stmt)).all()
 
 
 async def inbox(session: AsyncSession, user: User) -> Sequence[tuple[Task, Case]]:
@@ -128,33 +133,33 @@ async def inbox(session: AsyncSession, user: User) -> Sequence[tuple[Task, Case]
     departments = await department_subtree(session, user.department_code)
     rows = await session.execute(
         select(Task, Case)
-        .join(Case, Case.case_no == Task.case_no)  # type: ignore[arg-type]
-        .where(Task.closed_at.is_(None), Task.role == user.role, Task.department_code.in_(departments))  # type: ignore[union-attr,attr-defined]
-        .order_by(Task.opened_at, Task.id)  # type: ignore[arg-type]
+        .join(Case, col(Case.case_no) == col(Task.case_no))
+        .where(col(Task.closed_at).is_(None), col(Task.role) == user.role, col(Task.department_code).in_(departments))
+        .order_by(col(Task.opened_at), col(Task.id))
     )
     return [(task, case) for task, case in rows.all()]
 
 
 async def consultations_of(session: AsyncSession, case_nos: list[str]) -> Sequence[Consultation]:
     rows = await session.scalars(
-        select(Consultation).where(Consultation.case_no.in_(case_nos)).order_by(Consultation.opened_at)  # type: ignore[attr-defined]
+        select(Consultation).where(col(Consultation.case_no).in_(case_nos)).order_by(col(Consultation.opened_at))
     )
     return rows.all()
 
 
 async def cases_helped_by(session: AsyncSession, user_id: int) -> Sequence[Case]:
-    rows = await session.scalars(select(Case).where(Case.helper_id == user_id).order_by(Case.registered_at))
+    rows = await session.scalars(select(Case).where(col(Case.helper_id) == user_id).order_by(col(Case.registered_at)))
     return rows.all()
 
 
 async def consultation_events(session: AsyncSession, consultation_id: str) -> Sequence[ConsultationEvent]:
     rows = await session.scalars(
-        select(ConsultationEvent).where(ConsultationEvent.consultation_id == consultation_id)
-        .order_by(ConsultationEvent.seq)  # type: ignore[arg-type]
+        select(ConsultationEvent).where(col(ConsultationEvent.consultation_id) == consultation_id)
+        .order_by(col(ConsultationEvent.seq))
     )
     return rows.all()
 
 
 async def matters_of(session: AsyncSession, case_no: str) -> Sequence[Case]:
-    rows = await session.scalars(select(Case).where(Case.parent_case_no == case_no).order_by(Case.case_no))
+    rows = await session.scalars(select(Case).where(col(Case.parent_case_no) == case_no).order_by(col(Case.case_no)))
     return rows.all()

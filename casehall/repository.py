@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from casehall.hashing import GENESIS, event_hash
 from models.consultation import RecordConsultationEventInput
@@ -50,13 +51,13 @@ async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
     upsert = insert(Case).values(**row)
     await session.execute(
         upsert.on_conflict_do_update(
-            index_elements=[Case.case_no],  # type: ignore[list-item]
+            index_elements=[col(Case.case_no)],
             set_={k: upsert.excluded[k] for k in row if k != "case_no"},
-            where=Case.last_seq < inp.seq,  # type: ignore[arg-type]
+            where=col(Case.last_seq) < inp.seq,
         )
     )
     prev = await session.scalar(
-        select(CaseEvent.hash).where(CaseEvent.case_no == inp.case.case_no, CaseEvent.seq == inp.seq - 1)
+        select(col(CaseEvent.hash)).where(col(CaseEvent.case_no) == inp.case.case_no, col(CaseEvent.seq) == inp.seq - 1)
     )
     actor_id = inp.actor.user_id if inp.actor else None
     payload = inp.payload | ({"actor": inp.actor.username} if inp.actor else {})
@@ -70,7 +71,7 @@ async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
             hash=event_hash(prev_hash, inp.case.case_no, inp.seq, inp.type, actor_id, inp.at, payload),
         )
         .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
-        .returning(CaseEvent.id)
+        .returning(col(CaseEvent.id))
     )
     if inserted is None:
         return False
@@ -81,12 +82,12 @@ async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
 async def _apply_inbox_and_documents(session: AsyncSession, inp: RecordEventInput) -> None:
     case_no = inp.case.case_no
     closing = inp.close_tasks if inp.case.status not in FINAL_STATUSES else None
-    open_tasks = Task.case_no == case_no, Task.consultation_id.is_(None), Task.closed_at.is_(None)  # type: ignore[union-attr]
+    open_tasks = col(Task.case_no) == case_no, col(Task.consultation_id).is_(None), col(Task.closed_at).is_(None)
     if closing is None:
         await session.execute(update(Task).where(*open_tasks).values(closed_at=inp.at))
     elif closing:
         await session.execute(
-            update(Task).where(*open_tasks, Task.kind.in_(closing)).values(closed_at=inp.at)  # type: ignore[attr-defined]
+            update(Task).where(*open_tasks, col(Task.kind).in_(closing)).values(closed_at=inp.at)
         )
     if inp.open_task:
         spec = inp.open_task
@@ -111,9 +112,9 @@ async def next_case_no(session: AsyncSession, prefix: str, day: date) -> str:
     stmt = insert(CaseCounter).values(prefix=prefix, day=day, last=1)
     last = await session.scalar(
         stmt.on_conflict_do_update(
-            index_elements=[CaseCounter.prefix, CaseCounter.day],  # type: ignore[list-item]
-            set_={"last": CaseCounter.last + 1},
-        ).returning(CaseCounter.last)
+            index_elements=[col(CaseCounter.prefix), col(CaseCounter.day)],
+            set_={"last": col(CaseCounter.last) + 1},
+        ).returning(col(CaseCounter.last))
     )
     return f"{prefix}-{day:%Y%m%d}-{last:06d}"
 
@@ -136,14 +137,15 @@ async def add_user(session: AsyncSession, user: User) -> User | None:
     """Create a user; None if the username is taken (seeding stays idempotent)."""
     values = user.model_dump(exclude={"id"})
     stmt = insert(User).values(**values).on_conflict_do_nothing(index_elements=["username"])
-    user_id = await session.scalar(stmt.returning(User.id))
+    user_id = await session.scalar(stmt.returning(col(User.id)))
     return None if user_id is None else User(id=user_id, **values)
 
 
 async def store_token(session: AsyncSession, token_hash: str, user_id: int, ttl: timedelta) -> datetime:
     expires = datetime.now(UTC) + ttl
     session.add(ApiToken(token_hash=token_hash, user_id=user_id, expires_at=expires))
-    await session.execute(ApiToken.__table__.delete().where(ApiToken.expires_at < func.now()))  # type: ignore[attr-defined]
+    # SQLModel sets __table__ on table models but does not declare it for type checkers.
+    await session.execute(ApiToken.__table__.delete().where(col(ApiToken.expires_at) < func.now()))  # type: ignore[attr-defined]
     return expires
 
 
@@ -158,20 +160,20 @@ async def record_consultation_event(session: AsyncSession, inp: RecordConsultati
     }
     upsert = insert(Consultation).values(**row)
     await session.execute(upsert.on_conflict_do_update(
-        index_elements=[Consultation.consultation_id],  # type: ignore[list-item]
+        index_elements=[col(Consultation.consultation_id)],
         set_={k: upsert.excluded[k] for k in row if k != "consultation_id"},
-        where=Consultation.last_seq < inp.seq,  # type: ignore[arg-type]
+        where=col(Consultation.last_seq) < inp.seq,
     ))
     inserted = await session.scalar(
         insert(ConsultationEvent).values(
             consultation_id=view.consultation_id, seq=inp.seq, type=inp.type,
             actor_id=inp.actor.user_id if inp.actor else None, actor_role=inp.actor.role.value if inp.actor else None,
             at=inp.at, payload=inp.payload | ({"actor": inp.actor.username} if inp.actor else {}),
-        ).on_conflict_do_nothing(constraint="uq_consultation_events_seq").returning(ConsultationEvent.id)
+        ).on_conflict_do_nothing(constraint="uq_consultation_events_seq").returning(col(ConsultationEvent.id))
     )
     if inserted is None:
         return False
-    mine = Task.consultation_id == view.consultation_id, Task.closed_at.is_(None)  # type: ignore[union-attr]
+    mine = col(Task.consultation_id) == view.consultation_id, col(Task.closed_at).is_(None)
     if inp.close_tasks:
         await session.execute(update(Task).where(*mine).values(closed_at=inp.at))
     for n, task in enumerate(inp.open_tasks):

@@ -15,22 +15,11 @@ from casehall.audit.checks import CaseAudit, audit_closed_between
 from casehall.audit.replay import Verdict
 from casehall.cli import app
 from casehall.db import transaction
-from models.payloads import AcceptInput, Actor, CompleteInput, Satisfaction, SatisfactionInput
+from models.payloads import Actor
 from models.tables import Case
-from tests.cases import events, handle, register
-from workflows.case import CaseWorkflow
+from tests.cases import closed_case, events, handle
 
 CASES = 30
-
-
-async def closed_case(client: Client, sessions: async_sessionmaker[AsyncSession], clerk: Actor) -> str:
-    view = await register(client, sessions, clerk)
-    h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="办结"))
-    await h.execute_update(CaseWorkflow.record_satisfaction,
-                           SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
-    return view.case_no
 
 
 async def cli(database_url: str, client: Client, *args: str) -> Result:

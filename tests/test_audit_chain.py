@@ -7,27 +7,16 @@ import httpx
 import pytest
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from temporalio.client import Client
 
 from casehall.audit import anchors
 from casehall.audit.chain import BreakKind, ChainBroken, ChainReport, anchor_chains, verify_chains
 from casehall.db import transaction
 from casehall.hashing import event_hash
-from models.payloads import AcceptInput, Actor, CompleteInput, Satisfaction, SatisfactionInput
+from models.payloads import Actor
 from models.tables import ChainAnchor
-from tests.cases import events, handle, register
-from workflows.case import CaseWorkflow
-
-
-async def closed_case(client: Client, sessions: async_sessionmaker[AsyncSession], clerk: Actor) -> str:
-    """registered, accepted, completed, callback_rated: four events."""
-    view = await register(client, sessions, clerk)
-    h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="营业执照已发放"))
-    await h.execute_update(CaseWorkflow.record_satisfaction,
-                           SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
-    return view.case_no
+from tests.cases import closed_case, events
 
 
 async def sql(sessions: async_sessionmaker[AsyncSession], *statements: str, **params: Any) -> None:
@@ -56,7 +45,7 @@ async def forge(sessions: async_sessionmaker[AsyncSession], case_no: str, seq: i
 
 async def test_intact_chains_verify_and_anchor(client: Client, sessions: async_sessionmaker[AsyncSession],
                                                actors: dict[str, Actor]) -> None:
-    numbers = [await closed_case(client, sessions, actors["clerk"]) for _ in range(3)]
+    numbers = [await closed_case(client, sessions, actors["clerk"], result="营业执照已发放") for _ in range(3)]
     async with sessions() as s:
         result = await verify_chains(s)
     assert result.ok and {r.case_no for r in result.reports} >= set(numbers)
@@ -72,7 +61,7 @@ async def test_intact_chains_verify_and_anchor(client: Client, sessions: async_s
 
 async def test_changed_payload(client: Client, sessions: async_sessionmaker[AsyncSession],
                                actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     await sql(sessions, "UPDATE case_events SET payload = payload || '{\"result\": \"改过的结果\"}' "
               "WHERE case_no = :c AND seq = 3", c=case_no)
     report = await chain_of(sessions, case_no)
@@ -83,19 +72,19 @@ async def test_changed_payload(client: Client, sessions: async_sessionmaker[Asyn
 async def test_changed_and_rehashed(client: Client, sessions: async_sessionmaker[AsyncSession],
                                     actors: dict[str, Actor]) -> None:
     """A forger who recomputes the changed event's hash still breaks the link to its successor."""
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     row = (await events(sessions, case_no))[2]
     payload = row.payload | {"result": "改过的结果"}
     digest = event_hash(row.prev_hash, case_no, 3, row.type, row.actor_id, row.at, payload)
     async with transaction(sessions) as s:
-        await s.execute(update(type(row)).where(type(row).id == row.id).values(payload=payload, hash=digest))
+        await s.execute(update(type(row)).where(col(type(row).id) == row.id).values(payload=payload, hash=digest))
     report = await chain_of(sessions, case_no)
     assert [(b.kind, b.seq) for b in report.breaks] == [(BreakKind.CHANGED, 3)]
 
 
 async def test_deleted_event(client: Client, sessions: async_sessionmaker[AsyncSession],
                              actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     await sql(sessions, "DELETE FROM case_events WHERE case_no = :c AND seq = 2", c=case_no)
     report = await chain_of(sessions, case_no)
     assert [(b.kind, b.seq) for b in report.breaks] == [(BreakKind.DELETED, 2)]
@@ -104,7 +93,7 @@ async def test_deleted_event(client: Client, sessions: async_sessionmaker[AsyncS
 
 async def test_deleted_and_renumbered(client: Client, sessions: async_sessionmaker[AsyncSession],
                                       actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     await sql(sessions, "DELETE FROM case_events WHERE case_no = :c AND seq = 2",
               "UPDATE case_events SET seq = seq - 1 WHERE case_no = :c AND seq > 2",
               "UPDATE cases SET last_seq = 3 WHERE case_no = :c", c=case_no)
@@ -115,7 +104,7 @@ async def test_deleted_and_renumbered(client: Client, sessions: async_sessionmak
 async def test_inserted_in_the_middle(client: Client, sessions: async_sessionmaker[AsyncSession],
                                       actors: dict[str, Actor]) -> None:
     """Events 3 and 4 move to 4 and 5; a well-formed event, chained to event 2, takes seq 3."""
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     second = (await events(sessions, case_no))[1]
     await sql(sessions, "UPDATE case_events SET seq = seq + 1000 WHERE case_no = :c AND seq >= 3",
               "UPDATE case_events SET seq = seq - 999 WHERE case_no = :c AND seq > 1000",
@@ -128,7 +117,7 @@ async def test_inserted_in_the_middle(client: Client, sessions: async_sessionmak
 @pytest.mark.parametrize("linked", [False, True], ids=["bogus-prev", "well-chained"])
 async def test_inserted_at_the_end(client: Client, sessions: async_sessionmaker[AsyncSession],
                                    actors: dict[str, Actor], linked: bool) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     head = (await events(sessions, case_no))[-1]
     await forge(sessions, case_no, 5, head.hash if linked else "f" * 64)
     report = await chain_of(sessions, case_no)
@@ -139,7 +128,7 @@ async def test_inserted_at_the_end(client: Client, sessions: async_sessionmaker[
 
 async def test_reordered_events(client: Client, sessions: async_sessionmaker[AsyncSession],
                                 actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     await sql(sessions, "UPDATE case_events SET seq = -2 WHERE case_no = :c AND seq = 2",
               "UPDATE case_events SET seq = 2 WHERE case_no = :c AND seq = 3",
               "UPDATE case_events SET seq = 3 WHERE case_no = :c AND seq = -2", c=case_no)
@@ -156,7 +145,7 @@ async def test_anchor_refuses_broken_chains(sessions: async_sessionmaker[AsyncSe
 async def test_truncated_tail_is_found_by_the_anchor(client: Client, sessions: async_sessionmaker[AsyncSession],
                                                      actors: dict[str, Actor]) -> None:
     """The last events deleted and the projection adjusted: only the anchor still knows the chain was longer."""
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     anchor = await anchor_chains(sessions, force=True)  # earlier tests left broken chains behind
     assert anchor.heads[case_no][0] == 4
     await sql(sessions, "DELETE FROM case_events WHERE case_no = :c AND seq >= 3",
@@ -170,11 +159,11 @@ async def test_truncated_tail_is_found_by_the_anchor(client: Client, sessions: a
 
 async def test_altered_anchor_is_noticed(client: Client, sessions: async_sessionmaker[AsyncSession],
                                          actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     anchor = await anchor_chains(sessions, force=True)
     async with transaction(sessions) as s:
         heads = dict(anchor.heads) | {case_no: [3, "0" * 64]}
-        await s.execute(update(ChainAnchor).where(ChainAnchor.id == anchor.id).values(heads=heads))  # type: ignore[arg-type]
+        await s.execute(update(ChainAnchor).where(col(ChainAnchor.id) == anchor.id).values(heads=heads))
     async with sessions() as s:
         result = await verify_chains(s, [case_no])
     assert not result.anchor_intact and not result.ok
@@ -183,7 +172,7 @@ async def test_altered_anchor_is_noticed(client: Client, sessions: async_session
 
 async def test_chain_endpoint(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], client: Client,
                               sessions: async_sessionmaker[AsyncSession], actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放")
     ok = await api.get(f"/audit/cases/{case_no}/chain", headers=tokens["auditor"])
     assert ok.status_code == 200, ok.text
     assert ok.json()["events"] == 4 and ok.json()["breaks"] == []

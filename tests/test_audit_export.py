@@ -16,26 +16,12 @@ from typer.testing import CliRunner
 from casehall.cli import app
 from casehall.db import transaction
 from models.payloads import (
-    AcceptInput,
     Actor,
-    CompleteInput,
-    Satisfaction,
-    SatisfactionInput,
     VetoDecisionInput,
     VetoRequestInput,
 )
-from tests.cases import case_row, events, handle, register
+from tests.cases import case_row, closed_case, events, handle, register
 from workflows.case import CaseWorkflow
-
-
-async def closed_case(client: Client, sessions: async_sessionmaker[AsyncSession], clerk: Actor) -> str:
-    view = await register(client, sessions, clerk)
-    h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="办结"))
-    await h.execute_update(CaseWorkflow.record_satisfaction,
-                           SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
-    return view.case_no
 
 
 async def rejected_case(client: Client, sessions: async_sessionmaker[AsyncSession], actors: dict[str, Actor]) -> str:

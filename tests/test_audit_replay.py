@@ -22,13 +22,11 @@ from models.payloads import (
     AcceptInput,
     Actor,
     CaseView,
-    CompleteInput,
     RegisterCaseInput,
     Satisfaction,
-    SatisfactionInput,
 )
 from models.tables import CaseHistory
-from tests.cases import HISTORIES, eventually, handle, register
+from tests.cases import HISTORIES, closed_case, eventually, handle, register
 from workflows.case import CaseWorkflow
 
 
@@ -65,16 +63,6 @@ def case_histories() -> list[Path]:
     return sorted(p for p in HISTORIES.glob("*.json") if '"name": "CaseWorkflow"' in p.read_text()[:2000])
 
 
-async def closed_case(client: Client, sessions: async_sessionmaker[AsyncSession], clerk: Actor) -> str:
-    view = await register(client, sessions, clerk)
-    h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="营业执照已发放"))
-    await h.execute_update(CaseWorkflow.record_satisfaction,
-                           SatisfactionInput(actor=clerk, grade=Satisfaction.VERY_SATISFIED))
-    return view.case_no
-
-
 async def sql(sessions: async_sessionmaker[AsyncSession], statement: str, **params: Any) -> None:
     async with transaction(sessions) as s:
         await s.execute(text(statement), params)
@@ -82,7 +70,8 @@ async def sql(sessions: async_sessionmaker[AsyncSession], statement: str, **para
 
 async def test_replays_from_server_archive_and_file(client: Client, sessions: async_sessionmaker[AsyncSession],
                                                     actors: dict[str, Actor], tmp_path: Path) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放",
+                                  grade=Satisfaction.VERY_SATISFIED)
     live = await replay_case(client, sessions, case_no, source="live")
     assert live.ok and live.source == "live" and live.replayed_events == 4, live
 
@@ -121,7 +110,8 @@ async def test_archive_source_needs_an_archived_history(client: Client, sessions
 
 async def test_archiving_periodically(client: Client, sessions: async_sessionmaker[AsyncSession],
                                      actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放",
+                                  grade=Satisfaction.VERY_SATISFIED)
     job = asyncio.create_task(archive_periodically(client, sessions, every=timedelta(milliseconds=50)))
 
     async def archived() -> bool:
@@ -167,7 +157,8 @@ async def test_old_histories_replay_with_the_current_code(sessions: async_sessio
 
 async def test_edited_case_row_is_a_mismatch(client: Client, sessions: async_sessionmaker[AsyncSession],
                                              actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放",
+                                  grade=Satisfaction.VERY_SATISFIED)
     await sql(sessions, "UPDATE cases SET status = 'in_handling', satisfaction = 'dissatisfied' WHERE case_no = :c",
               c=case_no)
     report = await replay_case(client, sessions, case_no)
@@ -178,7 +169,8 @@ async def test_edited_case_row_is_a_mismatch(client: Client, sessions: async_ses
 
 async def test_edited_events_are_mismatches(client: Client, sessions: async_sessionmaker[AsyncSession],
                                             actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放",
+                                  grade=Satisfaction.VERY_SATISFIED)
     await sql(sessions, "UPDATE case_events SET payload = payload || '{\"result\": \"改\"}' "
               "WHERE case_no = :c AND seq = 3", c=case_no)
     await sql(sessions, "DELETE FROM case_events WHERE case_no = :c AND seq = 4", c=case_no)
@@ -193,7 +185,8 @@ async def test_edited_events_are_mismatches(client: Client, sessions: async_sess
 
 async def test_replay_endpoint(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], client: Client,
                                sessions: async_sessionmaker[AsyncSession], actors: dict[str, Actor]) -> None:
-    case_no = await closed_case(client, sessions, actors["clerk"])
+    case_no = await closed_case(client, sessions, actors["clerk"], result="营业执照已发放",
+                                  grade=Satisfaction.VERY_SATISFIED)
     r = await api.get(f"/audit/cases/{case_no}/replay", headers=tokens["auditor"])
     assert r.status_code == 200, r.text
     assert r.json() | {"error": None} == {"case_no": case_no, "source": "live", "ok": True, "verdict": "ok",

@@ -1,11 +1,13 @@
 """Building blocks written once: wait for something, acting at scheduled moments while it has not happened."""
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
 Step = tuple[datetime, Callable[[], Awaitable[None]]]
+# Start-to-close timeout of the local activities the workflows run (short database work).
+LOCAL_TIMEOUT = timedelta(seconds=30)
 
 
 async def wait_until(done: Callable[[], bool], at: datetime) -> bool:

@@ -8,7 +8,7 @@ from temporalio import workflow
 
 from workflows import no_veto, several_matters, tolerant_acceptance
 from workflows.access import require_decider, require_responsible, require_writer
-from workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
+from workflows.blocks import LOCAL_TIMEOUT, approval_with_escalation, deadline_with_reminders, wait_until
 from workflows.errors import FORBIDDEN, INVALID, INVALID_STATE, refuse
 from workflows.joint_consultation import JointConsultationWorkflow
 
@@ -47,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
         WorkingTimeInput,
     )
 
-LOCAL = {"start_to_close_timeout": timedelta(seconds=30)}
 CLERK_STATES = frozenset({CaseStatus.REGISTERED, CaseStatus.AWAITING_MATERIALS})
 # States from which a joint consultation may be convened (the same from which a veto may be asked).
 CONSULT_FROM = no_veto.VETO_FROM
@@ -491,12 +490,12 @@ class CaseWorkflow:
         return await workflow.execute_local_activity(
             "resume_legal_clock",
             ResumeClockInput(start=basis.start, seconds=basis.seconds or 0.0, calendar_version=version),
-            result_type=Deadline, **LOCAL)
+            result_type=Deadline, start_to_close_timeout=LOCAL_TIMEOUT)
 
     async def _working_seconds(self, start: datetime, end: datetime, version: str | None = None) -> float:
         return await workflow.execute_local_activity(
             "working_seconds_between", WorkingTimeInput(start=start, end=end, calendar_version=version),
-            result_type=float, **LOCAL)
+            result_type=float, start_to_close_timeout=LOCAL_TIMEOUT)
 
     async def _rate(self, actor: Actor | None, grade: Any, comment: str) -> None:
         self.view.satisfaction = grade
@@ -541,7 +540,7 @@ class CaseWorkflow:
     async def _deadlines(self, start: datetime, days: list[int], version: str | None = None) -> list[Deadline]:
         return await workflow.execute_local_activity(
             "compute_deadlines", DeadlinesInput(start=start, working_days=days, calendar_version=version),
-            result_type=list[Deadline], **LOCAL)
+            result_type=list[Deadline], start_to_close_timeout=LOCAL_TIMEOUT)
 
     async def _step(self, event: str, payload: dict[str, Any], open_task: TaskSpec | None = None) -> None:
         self.view.phase_steps_done += 1
@@ -558,7 +557,7 @@ class CaseWorkflow:
                 RecordEventInput(seq=self.view.last_seq, type=event, actor=actor, at=workflow.now(),
                                  payload=payload, case=self.view.model_copy(deep=True),
                                  close_tasks=close_tasks or [], open_task=open_task, document=document),
-                result_type=bool, **LOCAL)
+                result_type=bool, start_to_close_timeout=LOCAL_TIMEOUT)
 
 
 SUPPLEMENT_STATES = frozenset({CaseStatus.AWAITING_SUPPLEMENT, CaseStatus.SUPPLEMENT_OVERDUE})

@@ -2,13 +2,12 @@
 escalates the silent ones, and records a conclusion that the case then acts on."""
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 
 from workflows.access import DECIDERS, require_writer
-from workflows.blocks import wait_with_schedule
+from workflows.blocks import LOCAL_TIMEOUT, wait_with_schedule
 from workflows.errors import FORBIDDEN, INVALID, INVALID_STATE, refuse
 
 with workflow.unsafe.imports_passed_through():
@@ -25,8 +24,6 @@ with workflow.unsafe.imports_passed_through():
         RecordConsultationEventInput,
     )
     from models.payloads import Actor, Deadline, DeadlinesInput, Role
-
-LOCAL = {"start_to_close_timeout": timedelta(seconds=30)}
 
 
 @workflow.defn(name="JointConsultationWorkflow")
@@ -164,7 +161,7 @@ class JointConsultationWorkflow:
     async def _deadlines(self, start: Any, days: list[int]) -> list[Deadline]:
         return await workflow.execute_local_activity(
             "compute_deadlines", DeadlinesInput(start=start, working_days=days), result_type=list[Deadline],
-            **LOCAL)  # type: ignore[call-overload]
+            start_to_close_timeout=LOCAL_TIMEOUT)
 
     async def _record(self, event: str, actor: Actor | None, payload: dict[str, Any],
                       open_tasks: list[ConsultationTask] | None = None, close_tasks: bool = False) -> None:
@@ -175,4 +172,4 @@ class JointConsultationWorkflow:
                 RecordConsultationEventInput(seq=self.view.last_seq, type=event, actor=actor, at=workflow.now(),
                                              payload=payload, view=self.view.model_copy(deep=True),
                                              open_tasks=open_tasks or [], close_tasks=close_tasks),
-                result_type=bool, **LOCAL)  # type: ignore[call-overload]
+                result_type=bool, start_to_close_timeout=LOCAL_TIMEOUT)

@@ -93,7 +93,7 @@ async def month(
     return MonthPublic(year=year, month=month, official=calendar.is_official(date(year, month, 1)), days=days)
 
 
-@router.post("/imports", status_code=201, dependencies=[require_roles(Role.ADMIN)])  # type: ignore[list-item]
+@router.post("/imports", status_code=201, dependencies=[require_roles(Role.ADMIN)])
 async def import_(body: ScheduleImport, store: StoreDep, state: StateDep) -> ImportResult:
     """Import one year's official schedule (``date,kind,name`` rows), then tell open provisional cases."""
     try:

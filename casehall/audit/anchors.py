@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from casehall.audit import store
 from casehall.hashing import canonical
@@ -20,14 +21,15 @@ def heads_digest(heads: dict[str, Any]) -> str:
 
 async def chain_heads(session: AsyncSession) -> dict[str, list[Any]]:
     """{case_no: [last_seq, head_hash]} of every case with events."""
-    last = select(CaseEvent.case_no, func.max(CaseEvent.seq).label("seq")).group_by(CaseEvent.case_no).subquery()
-    stmt = select(CaseEvent.case_no, CaseEvent.seq, CaseEvent.hash).join(
-        last, (CaseEvent.case_no == last.c.case_no) & (CaseEvent.seq == last.c.seq))
+    last = (select(col(CaseEvent.case_no), func.max(col(CaseEvent.seq)).label("seq"))
+            .group_by(col(CaseEvent.case_no)).subquery())
+    stmt = select(col(CaseEvent.case_no), col(CaseEvent.seq), col(CaseEvent.hash)).join(
+        last, (col(CaseEvent.case_no) == last.c.case_no) & (col(CaseEvent.seq) == last.c.seq))
     return {case_no: [seq, digest] for case_no, seq, digest in (await session.execute(stmt)).all()}
 
 
 async def newest_anchor(session: AsyncSession) -> ChainAnchor | None:
-    stmt = select(ChainAnchor).order_by(ChainAnchor.anchored_at.desc(), ChainAnchor.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
+    stmt = select(ChainAnchor).order_by(col(ChainAnchor.anchored_at).desc(), col(ChainAnchor.id).desc()).limit(1)
     return await session.scalar(stmt)
 
 

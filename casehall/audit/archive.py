@@ -11,6 +11,7 @@ from pathlib import Path
 from google.protobuf import json_format
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -69,9 +70,9 @@ def file_history(path: Path, case_no: str) -> WorkflowHistory:
 
 
 async def unarchived_closed_cases(session: AsyncSession, limit: int | None = None) -> list[str]:
-    archived = exists().where(CaseHistory.case_no == Case.case_no)
-    stmt = (select(Case.case_no).where(Case.closed_at.is_not(None), ~archived)  # type: ignore[union-attr]
-            .order_by(Case.closed_at, Case.case_no).limit(limit))
+    archived = exists().where(col(CaseHistory.case_no) == col(Case.case_no))
+    stmt = (select(col(Case.case_no)).where(col(Case.closed_at).is_not(None), ~archived)
+            .order_by(col(Case.closed_at), col(Case.case_no)).limit(limit))
     return list((await session.scalars(stmt)).all())
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from casehall.audit import anchors
 from casehall.db import transaction
@@ -171,9 +172,9 @@ def check_case(case_no: str, rows: Sequence[CaseEvent], last_seq: int | None, an
 
 async def _grouped(session: AsyncSession, case_nos: Sequence[str] | None
                    ) -> AsyncIterator[tuple[str, list[CaseEvent]]]:
-    stmt = select(CaseEvent).order_by(CaseEvent.case_no, CaseEvent.seq)  # type: ignore[arg-type]
+    stmt = select(CaseEvent).order_by(col(CaseEvent.case_no), col(CaseEvent.seq))
     if case_nos is not None:
-        stmt = stmt.where(CaseEvent.case_no.in_(case_nos))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(CaseEvent.case_no).in_(case_nos))
     current: list[CaseEvent] = []
     async for row in await session.stream_scalars(stmt.execution_options(yield_per=2000)):
         if current and current[0].case_no != row.case_no:
@@ -188,9 +189,9 @@ async def verify_chains(session: AsyncSession, case_nos: Sequence[str] | None = 
                         ) -> ChainVerification:
     """Check the chains of ``case_nos`` (every case when None) against the projection and the newest anchor."""
     anchor = await anchors.newest_anchor(session) if use_anchor else None
-    cases = select(Case.case_no, Case.last_seq)
+    cases = select(col(Case.case_no), col(Case.last_seq))
     if case_nos is not None:
-        cases = cases.where(Case.case_no.in_(case_nos))  # type: ignore[attr-defined]
+        cases = cases.where(col(Case.case_no).in_(case_nos))
     last_seqs: dict[str, int] = {no: seq for no, seq in (await session.execute(cases)).all()}
     reports = [check_case(no, rows, last_seqs.get(no), anchor) async for no, rows in _grouped(session, case_nos)]
     seen = {r.case_no for r in reports}

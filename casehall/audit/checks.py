@@ -9,6 +9,7 @@ from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from temporalio.client import Client, WorkflowHistory
 
 from casehall.audit.archive import HistoryUnavailable, archived_history, file_history, live_history
@@ -82,8 +83,8 @@ class AuditSummary:
 
 async def closed_between(session: AsyncSession, start: datetime, end: datetime) -> list[str]:
     """Cases closed in [start, end), oldest first."""
-    stmt = (select(Case.case_no).where(Case.closed_at >= start, Case.closed_at < end)  # type: ignore[operator]
-            .order_by(Case.closed_at, Case.case_no))
+    stmt = (select(col(Case.case_no)).where(col(Case.closed_at) >= start, col(Case.closed_at) < end)
+            .order_by(col(Case.closed_at), col(Case.case_no)))
     return list((await session.scalars(stmt)).all())
 
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from casehall.audit import anchors
 from casehall.audit.chain import check_case
@@ -70,25 +71,25 @@ async def export_cases(session: AsyncSession, *, case_no: str | None = None, clo
     """One case, or every case closed in [closed_from, closed_to) (either bound may be open)."""
     if case_no is None and closed_from is None and closed_to is None:
         raise ValueError("name a case or a closing period to export")
-    chosen = []
+    chosen: list[ColumnElement[bool]] = []
     if case_no is not None:
-        chosen.append(Case.case_no == case_no)
+        chosen.append(col(Case.case_no) == case_no)
     if closed_from is not None:
-        chosen.append(Case.closed_at >= closed_from)  # type: ignore[operator]
+        chosen.append(col(Case.closed_at) >= closed_from)
     if closed_to is not None:
-        chosen.append(Case.closed_at < closed_to)  # type: ignore[operator]
-    numbers = select(Case.case_no).where(*chosen)
-    ordered = select(Case).where(*chosen).order_by(Case.closed_at, Case.case_no)  # type: ignore[arg-type]
+        chosen.append(col(Case.closed_at) < closed_to)
+    numbers = select(col(Case.case_no)).where(*chosen)
+    ordered = select(Case).where(*chosen).order_by(col(Case.closed_at), col(Case.case_no))
     cases = (await session.scalars(ordered)).all()
     events: dict[str, list[CaseEvent]] = defaultdict(list)
-    for e in await session.scalars(select(CaseEvent).where(CaseEvent.case_no.in_(numbers))  # type: ignore[attr-defined]
-                                   .order_by(CaseEvent.case_no, CaseEvent.seq)):  # type: ignore[arg-type]
+    for e in await session.scalars(select(CaseEvent).where(col(CaseEvent.case_no).in_(numbers))
+                                   .order_by(col(CaseEvent.case_no), col(CaseEvent.seq))):
         events[e.case_no].append(e)
     docs: dict[str, list[Document]] = defaultdict(list)
-    for d in await session.scalars(select(Document).where(Document.case_no.in_(numbers))  # type: ignore[attr-defined]
-                                   .order_by(Document.case_no, Document.seq)):  # type: ignore[arg-type]
+    for d in await session.scalars(select(Document).where(col(Document.case_no).in_(numbers))
+                                   .order_by(col(Document.case_no), col(Document.seq))):
         docs[d.case_no].append(d)
-    users = await session.execute(select(User.id, User.username))
+    users = await session.execute(select(col(User.id), col(User.username)))
     names: dict[int | None, str] = {uid: name for uid, name in users.all()}
     anchor = await anchors.newest_anchor(session)
     out = []

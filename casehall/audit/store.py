@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.tables import CaseHistory, ChainAnchor
 
@@ -19,4 +20,4 @@ async def insert_anchor(session: AsyncSession, at: datetime, digest: str, heads:
 async def insert_history(session: AsyncSession, history: CaseHistory) -> bool:
     """Store an archived history; False if the case was archived already (archiving stays idempotent)."""
     stmt = insert(CaseHistory).values(**history.model_dump()).on_conflict_do_nothing(index_elements=["case_no"])
-    return await session.scalar(stmt.returning(CaseHistory.case_no)) is not None
+    return await session.scalar(stmt.returning(col(CaseHistory.case_no))) is not None

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from casehall import queries
 from casehall.audit.rebuild import CaseState, Rebuild
@@ -90,7 +91,7 @@ async def case_timeline(session: AsyncSession, case_no: str, as_of: datetime | N
     docs = [d for d in await queries.case_documents(session, case_no) if as_of is None or d.issued_at <= as_of]
     ids = {e.actor_id for e in events} | {case.clerk_id, case.first_clerk_id} | {
         e.payload.get("to") for e in events if e.type == "handed_over"}
-    users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(ids - {None})))).all()}  # type: ignore[union-attr]
+    users = {u.id: u for u in (await session.scalars(select(User).where(col(User.id).in_(ids - {None})))).all()}
     entries: list[TimelineEntry] = []
     rebuild = Rebuild(matter=case.parent_case_no is not None)
     for e in events:
@@ -103,8 +104,8 @@ async def case_timeline(session: AsyncSession, case_no: str, as_of: datetime | N
             documents=[DocumentRef(id=d.id or 0, kind=d.kind, title=d.title, issued_at=d.issued_at,
                                    download=f"/cases/{case_no}/documents/{d.id}.pdf") for d in docs if d.seq == e.seq],
         ))
-    state = rebuild.state
-    if state is not None and state.clerk_id in users:
-        state.clerk_username = users[state.clerk_id].username
+    final = rebuild.state
+    if final is not None and final.clerk_id in users:
+        final.clerk_username = users[final.clerk_id].username
     return Timeline(case_no=case_no, item_code=case.item_code, department_code=case.department_code,
-                    registered_at=case.registered_at, as_of=as_of, state=state, entries=entries)
+                    registered_at=case.registered_at, as_of=as_of, state=final, entries=entries)
