@@ -19,7 +19,7 @@ from models.payloads import Actor
 from models.tables import Case
 from tests.cases import closed_case, events, handle
 
-CASES = 30
+CASES = 200
 
 
 async def cli(database_url: str, client: Client, *args: str) -> Result:
