@@ -1,59 +1,44 @@
 """CaseWorkflow: one case at a window, from registration to callback (workflow id ``case-<case no>``)."""
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 
 from workflows import no_veto, several_matters, tolerant_acceptance
 from workflows.access import require_decider, require_responsible, require_writer
-from workflows.blocks import LOCAL_TIMEOUT, approval_with_escalation, deadline_with_reminders, wait_until
-from workflows.errors import FORBIDDEN, INVALID, INVALID_STATE, refuse
-from workflows.joint_consultation import JointConsultationWorkflow
+from workflows.assisted_handling import AssistedHandling
+from workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
+from workflows.case_base import CLERK_STATES, SUPPLEMENT_STATES
+from workflows.case_consultation import CaseConsultation
+from workflows.errors import INVALID, INVALID_STATE, refuse
 
 with workflow.unsafe.imports_passed_through():
-    from models.consultation import ConclusionDecision, ConsultationInput, ConsultationView, ConveneInput
+    from models.consultation import ConsultationView
     from models.payloads import (
-        DISSATISFIED,
         FINAL_STATUSES,
         AcceptInput,
-        Actor,
         CalendarChanged,
         CaseStatus,
         CaseView,
         CompleteInput,
-        Deadline,
-        DeadlineBasis,
-        DeadlinesInput,
-        DocumentSpec,
         HandlingInput,
         HandoverInput,
-        HelperInput,
         Instruction,
         OverdueSupplementInput,
-        RecordEventInput,
         RegisterCaseInput,
-        ResumeClockInput,
         Role,
         SatisfactionInput,
-        SignatureInput,
-        StartConsultation,
         SupplementInput,
-        TaskSpec,
         VetoDecisionInput,
         VetoRequestInput,
-        VetoState,
-        WorkingTimeInput,
     )
 
-CLERK_STATES = frozenset({CaseStatus.REGISTERED, CaseStatus.AWAITING_MATERIALS})
-# States from which a joint consultation may be convened (the same from which a veto may be asked).
-CONSULT_FROM = no_veto.VETO_FROM
 
 
 @workflow.defn(name="CaseWorkflow")
-class CaseWorkflow:
+class CaseWorkflow(CaseConsultation, AssistedHandling):
     @workflow.init
     def __init__(self, inp: RegisterCaseInput) -> None:
         self.inp = inp
@@ -97,9 +82,6 @@ class CaseWorkflow:
                 workflow.continue_as_new(self.inp.model_copy(update={"carried": self.view}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view
-
-    def _left(self, status: CaseStatus) -> Any:
-        return lambda: self.view.status != status
 
     async def _supplement_phase(self) -> None:
         rules = self.item.rules
@@ -164,13 +146,6 @@ class CaseWorkflow:
         self._set_status(CaseStatus.AWAITING_CALLBACK)
         await self._record("matters_finished", None, {"result": self.view.result},
                            document=several_matters.combined_result(self.view, results, now))
-
-    async def _consultation_phase(self) -> None:
-        await workflow.wait_condition(lambda: self.consultation is not None)
-        assert self.consultation is not None
-        result = await self.consultation
-        self.consultation = None
-        await self._apply_conclusion(result)
 
     # ---- human actions: updates with validators ---------------------------------------------------------
     @workflow.update
@@ -334,46 +309,6 @@ class CaseWorkflow:
         require_decider(inp.actor, self.item, "record a rectification")
         self._require_status({CaseStatus.RECTIFICATION}, "rectified")
 
-    @workflow.update
-    async def convene_consultation(self, inp: ConveneInput) -> CaseView:
-        spec = StartConsultation.model_validate(inp.model_dump(exclude={"actor", "cannot_be_handled"}))
-        await self._convene(inp.actor, spec, inp.cannot_be_handled)
-        return self.view
-
-    @convene_consultation.validator
-    def _validate_convene(self, inp: ConveneInput) -> None:
-        if inp.cannot_be_handled:
-            require_responsible(inp.actor, self.view, self.item)
-        else:
-            require_decider(inp.actor, self.item, "convene a joint consultation")
-        self._require_status(CONSULT_FROM, "sent to a joint consultation")
-
-    @workflow.update
-    async def assign_helper(self, inp: HelperInput) -> CaseView:
-        self.view.helper_id = inp.helper.user_id
-        await self._record("helper_assigned", inp.actor, {"helper_id": inp.helper.user_id,
-                                                          "helper": inp.helper.username})
-        return self.view
-
-    @assign_helper.validator
-    def _validate_assign_helper(self, inp: HelperInput) -> None:
-        require_decider(inp.actor, self.item, "assign a helper (assisted handling)")
-        self._require_open()
-        require_writer(inp.helper)
-
-    @workflow.update
-    async def sign_on_behalf(self, inp: SignatureInput) -> CaseView:
-        await self._record("signed_on_behalf", inp.actor, {"document": inp.document, "note": inp.note,
-                                                           "on_behalf_of_applicant": True})
-        return self.view
-
-    @sign_on_behalf.validator
-    def _validate_sign(self, inp: SignatureInput) -> None:
-        require_writer(inp.actor)
-        self._require_open()
-        if inp.actor.user_id != self.view.helper_id:
-            raise refuse(FORBIDDEN, "only the assigned helper signs on the applicant's behalf")
-
     @workflow.signal
     async def calendar_changed(self, change: CalendarChanged) -> None:
         """A new official schedule: recompute a provisional legal deadline from how it was computed."""
@@ -397,167 +332,3 @@ class CaseWorkflow:
     @workflow.query
     def state(self) -> CaseView:
         return self.view
-
-    # ---- transitions --------------------------------------------------------------------------------
-    async def _accept(self, actor: Actor, event: str) -> None:
-        """Say yes: no approval. Missing main materials -> one-time notice; secondary -> tolerant acceptance."""
-        now = workflow.now()
-        if tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
-            self._set_status(CaseStatus.AWAITING_MATERIALS)
-            await self._record("one_time_notice_issued", actor, {"missing": self.view.missing_materials},
-                               document=tolerant_acceptance.one_time_notice(self.view, self.item, None, now))
-            return
-        days = self.item.expedited_days if self.view.cross_region_urgent else self.item.time_limit_days
-        self.view.deadline_basis = DeadlineBasis(start=now, working_days=days)
-        if not self.view.missing_materials:
-            (deadline,) = await self._deadlines(now, [days])
-            self._set_deadline(deadline)
-            self._set_status(CaseStatus.IN_HANDLING)
-            await self._record(event, actor, {"deadline": deadline.at.isoformat(), "working_days": days})
-            return
-        deadline, window = await self._deadlines(now, [days, self.item.rules.supplement_days])
-        self._set_deadline(deadline)
-        self.view.remaining_seconds = await self._working_seconds(now, deadline.at)
-        self.view.clock_paused = True
-        self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
-        await self._record("accepted_tolerantly", actor, {
-            "deadline_if_complete": deadline.at.isoformat(), "missing": self.view.missing_materials,
-            "supplement_deadline": window.at.isoformat()},
-            document=tolerant_acceptance.one_time_notice(self.view, self.item, window.at, now))
-
-    async def _request_veto(self, actor: Actor, reasons: str, legal_basis: str, basis: dict[str, Any]) -> None:
-        """Ask to say no: the case waits for a manager of the item's department."""
-        veto = VetoState(requested_by=actor, reasons=reasons, legal_basis=legal_basis,
-                         requested_at=workflow.now(), resume_status=self.view.status)
-        self.view.veto = veto
-        self._set_status(CaseStatus.VETO_REQUESTED)
-        rules = self.item.rules
-        remind, escalate = await self._deadlines(veto.requested_at,
-                                                 [rules.veto_reminder_days, rules.veto_escalation_days])
-        veto.remind_at, veto.escalate_at = remind.at, escalate.at
-        await self._record("veto_requested", actor,
-                           {"reasons": reasons, "legal_basis": legal_basis, **basis,
-                            "remind_at": remind.at.isoformat(), "escalate_at": escalate.at.isoformat()},
-                           close_tasks=["supplement_overdue"],
-                           open_task=self._task("veto", Role.MANAGER, f"否决申请: {reasons[:80]}", escalate.at))
-
-    async def _convene(self, actor: Actor, spec: StartConsultation, cannot_be_handled: bool) -> None:
-        """Start a joint consultation as a child workflow; the case waits for its conclusion."""
-        consultation_id = f"{self.view.case_no}-C{len(self.view.consultations) + 1}"
-        self.view.consultations.append(consultation_id)
-        self.view.consultation_resume = self.view.status
-        self._set_status(CaseStatus.IN_CONSULTATION)
-        self.consultation = await workflow.start_child_workflow(
-            JointConsultationWorkflow.run,
-            ConsultationInput(consultation_id=consultation_id, case_no=self.view.case_no, convened_by=actor,
-                              **spec.model_dump()),
-            id=f"consultation-{consultation_id}",
-        )
-        await self._record("consultation_convened", actor, {
-            "consultation_id": consultation_id, "lead_department": spec.lead_department,
-            "departments": spec.departments, "question": spec.question, "cannot_be_handled": cannot_be_handled},
-            close_tasks=["supplement_overdue"])
-
-    async def _apply_conclusion(self, result: ConsultationView) -> None:
-        """The case continues as the consultation concluded: accept, ask to say no, or assisted handling."""
-        conclusion = result.conclusion
-        assert conclusion is not None
-        resume = self.view.consultation_resume or CaseStatus.REGISTERED
-        self._set_status(resume)
-        await self._record("consultation_concluded", conclusion.by, {
-            "consultation_id": result.consultation_id, "decision": conclusion.decision.value,
-            "reasons": conclusion.reasons, "legal_basis": conclusion.legal_basis, "follows": conclusion.follows,
-            "no_answer": conclusion.no_answer})
-        if conclusion.decision == ConclusionDecision.ACCEPT and resume in CLERK_STATES:
-            await self._accept(conclusion.by, "accepted_after_consultation")
-        elif conclusion.decision == ConclusionDecision.VETO:
-            await self._request_veto(conclusion.by, conclusion.reasons, conclusion.legal_basis,
-                                     {"consultation_id": result.consultation_id})
-        elif conclusion.decision == ConclusionDecision.ASSISTED_HANDLING:
-            self.view.instruction = Instruction.ASSISTED_HANDLING
-
-    async def _resume_clock(self, actor: Actor, event: str, close: list[str]) -> None:
-        basis = DeadlineBasis(start=workflow.now(), seconds=self.view.remaining_seconds or 0.0)
-        self.view.deadline_basis = basis
-        deadline = await self._resumed_deadline(basis)
-        self._set_deadline(deadline)
-        self.view.clock_paused, self.view.remaining_seconds = False, None
-        self._set_status(CaseStatus.IN_HANDLING)
-        await self._record(event, actor, {"deadline": deadline.at.isoformat(),
-                                          "waived": self.view.missing_materials}, close_tasks=close)
-
-    async def _resumed_deadline(self, basis: DeadlineBasis, version: str | None = None) -> Deadline:
-        return await workflow.execute_local_activity(
-            "resume_legal_clock",
-            ResumeClockInput(start=basis.start, seconds=basis.seconds or 0.0, calendar_version=version),
-            result_type=Deadline, start_to_close_timeout=LOCAL_TIMEOUT)
-
-    async def _working_seconds(self, start: datetime, end: datetime, version: str | None = None) -> float:
-        return await workflow.execute_local_activity(
-            "working_seconds_between", WorkingTimeInput(start=start, end=end, calendar_version=version),
-            result_type=float, start_to_close_timeout=LOCAL_TIMEOUT)
-
-    async def _rate(self, actor: Actor | None, grade: Any, comment: str) -> None:
-        self.view.satisfaction = grade
-        if grade in DISSATISFIED:
-            self._set_status(CaseStatus.RECTIFICATION)
-            (due,) = await self._deadlines(workflow.now(), [self.item.rules.rectification_days])
-            self.view.rectification_due = due.at
-            await self._record("callback_dissatisfied", actor,
-                               {"grade": grade.value, "comment": comment, "due": due.at.isoformat()},
-                               open_task=self._task("rectification", Role.MANAGER, f"回访不满意: {comment[:80]}",
-                                                    due.at))
-        else:
-            self._close()
-            await self._record("callback_rated", actor, {"grade": grade.value, "comment": comment})
-
-    # ---- helpers ------------------------------------------------------------------------------------
-    def _require_status(self, allowed: frozenset[CaseStatus] | set[CaseStatus], verb: str) -> None:
-        if self.view.status not in allowed:
-            status = self.view.status.value
-            raise refuse(INVALID_STATE, f"case {self.view.case_no} is {status}: it cannot be {verb} now")
-
-    def _require_open(self) -> None:
-        if self.view.status in FINAL_STATUSES:
-            raise refuse(INVALID_STATE, f"case {self.view.case_no} is {self.view.status.value}")
-
-    def _set_status(self, status: CaseStatus) -> None:
-        self.view.status = status
-        self.view.phase_started_at = workflow.now()
-        self.view.phase_steps_done = 0
-
-    def _set_deadline(self, deadline: Deadline) -> None:
-        self.view.deadline, self.view.deadline_provisional = deadline.at, deadline.provisional
-
-    def _close(self) -> None:
-        self._set_status(CaseStatus.CLOSED)
-        self.view.closed_at = workflow.now()
-
-    def _task(self, kind: str, role: Role, summary: str, due_at: datetime | None = None) -> TaskSpec:
-        return TaskSpec(kind=kind, role=role, department_code=self.item.department_code, summary=summary,
-                        due_at=due_at)
-
-    async def _deadlines(self, start: datetime, days: list[int], version: str | None = None) -> list[Deadline]:
-        return await workflow.execute_local_activity(
-            "compute_deadlines", DeadlinesInput(start=start, working_days=days, calendar_version=version),
-            result_type=list[Deadline], start_to_close_timeout=LOCAL_TIMEOUT)
-
-    async def _step(self, event: str, payload: dict[str, Any], open_task: TaskSpec | None = None) -> None:
-        self.view.phase_steps_done += 1
-        await self._record(event, None, payload, open_task=open_task)
-
-    async def _record(self, event: str, actor: Actor | None, payload: dict[str, Any], *,
-                      close_tasks: list[str] | None = None, open_task: TaskSpec | None = None,
-                      document: DocumentSpec | None = None) -> None:
-        """Persist one transition; the lock keeps events in sequence order across concurrent updates."""
-        async with self.lock:
-            self.view.last_seq += 1
-            await workflow.execute_local_activity(
-                "record_case_event",
-                RecordEventInput(seq=self.view.last_seq, type=event, actor=actor, at=workflow.now(),
-                                 payload=payload, case=self.view.model_copy(deep=True),
-                                 close_tasks=close_tasks or [], open_task=open_task, document=document),
-                result_type=bool, start_to_close_timeout=LOCAL_TIMEOUT)
-
-
-SUPPLEMENT_STATES = frozenset({CaseStatus.AWAITING_SUPPLEMENT, CaseStatus.SUPPLEMENT_OVERDUE})
