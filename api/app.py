@@ -8,7 +8,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.deps import AppState
-from api.routes import assisted, audit, auth, calendar, cases, catalogue, consultations, health, inbox
+from api.routes import assisted, audit, auth, calendar, cases, catalogue, consultations, health, inbox, ui
 from casehall.db import make_engine, make_sessionmaker
 from casehall.settings import Settings
 from casehall.temporal import connect
@@ -34,6 +34,6 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit):
+    for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit):
         app.include_router(module.router)
     return app
