@@ -18,7 +18,8 @@ def test_every_kind_of_case_has_a_history() -> None:
     names = {p.stem for p in HISTORIES}
     expected = {"yes_path", "callback_default_rating", "rectification", "tolerant_acceptance",
                 "supplement_overdue_extended", "veto_escalated_20261127", "several_matters",
-                "several_matters_vetoed_matter", "consultation_then_veto", "joint_consultation"}
+                "several_matters_vetoed_matter", "consultation_then_veto", "joint_consultation",
+                "rectification_before_patch"}
     assert expected <= names, expected - names
 
 

@@ -37,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
 
 
 
+RECTIFICATION_ESCALATES_ONCE = "rectification-escalates-once"
+
+
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow(CaseConsultation, AssistedHandling):
     @workflow.init
@@ -120,15 +123,21 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
             await self._rate(None, self.item.rules.default_rating, "no answer: default rating")
 
     async def _rectification_phase(self) -> None:
+        """The manager rectifies by the due time, or the director is asked to."""
         await workflow.wait_condition(lambda: self.view.rectification_due is not None)
         due = self.view.rectification_due
         assert due is not None
+        escalate = lambda: self._step(  # noqa: E731
+            "rectification_escalated", {"to": Role.DIRECTOR.value},
+            open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级"))
+        done = self._left(CaseStatus.RECTIFICATION)
+        if workflow.patched(RECTIFICATION_ESCALATES_ONCE):
+            await deadline_with_reminders(done, due, [], remind=escalate, on_deadline=escalate,
+                                          skip=self.view.phase_steps_done)
+            return
+        # Cases started before the patch recorded a redundant "rectification_overdue" at the same moment.
         await approval_with_escalation(
-            self._left(CaseStatus.RECTIFICATION), due, due,
-            remind=lambda: self._step("rectification_overdue", {}),
-            escalate=lambda: self._step(
-                "rectification_escalated", {"to": Role.DIRECTOR.value},
-                open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级")),
+            done, due, due, remind=lambda: self._step("rectification_overdue", {}), escalate=escalate,
             skip=self.view.phase_steps_done,
         )
 
