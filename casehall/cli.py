@@ -2,6 +2,7 @@
 
 import asyncio
 import getpass
+import signal
 from collections.abc import Coroutine
 from typing import Annotated, Any
 
@@ -23,8 +24,13 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine; an operator error ends with one line and exit code 1, Ctrl-C quietly."""
+    """Run a coroutine; an operator error ends with one line and exit code 1, Ctrl-C (or SIGTERM) quietly."""
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop takes the same clean path as Ctrl-C
     try:
         return asyncio.run(coro)
     except (StartupError, ServiceError, ValueError) as err:

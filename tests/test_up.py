@@ -1,5 +1,5 @@
-"""`casehall up` (what `make run` calls): the whole stack answers, Ctrl-C leaves no process, and a second start
-finds the data of the first."""
+"""`casehall up` (what `make run` calls): the whole stack answers, Ctrl-C (or SIGTERM) leaves no process, and a
+second start finds the data of the first."""
 
 import os
 import signal
@@ -36,8 +36,8 @@ def wait_healthy(base: str, proc: subprocess.Popen[str], seconds: float = 120) -
     raise AssertionError("casehall up did not become healthy")
 
 
-def stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
+def stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
     return out
 
@@ -83,6 +83,6 @@ def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
         accepted = httpx.post(f"{base}/cases/{case['case_no']}/accept", headers=headers, timeout=30)
         assert accepted.status_code == 200 and accepted.json()["status"] == "in_handling"  # the workflow lives on
     finally:
-        stop(second)
+        stop(second, signal.SIGTERM)  # a service manager's stop: the same clean path
     time.sleep(1)
     assert leftovers(data_dir) == []
