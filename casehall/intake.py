@@ -11,7 +11,16 @@ from casehall import queries, repository
 from casehall.db import transaction
 from casehall.seed import COMBINED_ITEM
 from casehall.temporal import workflow_id
-from models.payloads import Actor, Applicant, CaseView, Channel, HandlingMode, MatterInput, RegisterCaseInput
+from models.payloads import (
+    Actor,
+    Applicant,
+    CaseView,
+    Channel,
+    HandlingMode,
+    MatterInput,
+    RegisterCaseInput,
+    ServiceItemInfo,
+)
 from workflows.case import CaseWorkflow
 
 
@@ -30,7 +39,18 @@ class RegisterCase(BaseModel):
 
 
 class UnknownItem(LookupError):
-    pass
+    """An item code or material name the catalogue does not know (answered 422)."""
+
+
+async def _item(session: AsyncSession, code: str, submitted: list[str]) -> ServiceItemInfo:
+    item = await queries.service_item(session, code)
+    if item is None:
+        raise UnknownItem(f"no service item with code {code!r}")
+    unknown = sorted(set(submitted) - {m.name for m in item.materials})
+    if unknown:
+        known = "、".join(m.name for m in item.materials) or "none"
+        raise UnknownItem(f"{code} has no material named {', '.join(unknown)}; its materials are: {known}")
+    return item
 
 
 async def register_case(
@@ -38,9 +58,7 @@ async def register_case(
     tz: str = "Asia/Shanghai", prefix: str = "HALL",
 ) -> CaseView:
     async with transaction(sessions) as session:
-        item = await queries.service_item(session, body.item_code)
-        if item is None:
-            raise UnknownItem(f"no service item with code {body.item_code!r}")
+        item = await _item(session, body.item_code, body.submitted_materials)
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
     inp = RegisterCaseInput(case_no=case_no, item=item, clerk=clerk, **body.model_dump(exclude={"item_code"}))
     handle = await client.start_workflow(CaseWorkflow.run, inp, id=workflow_id(case_no), task_queue=task_queue)
@@ -74,10 +92,7 @@ async def register_combined(
             raise UnknownItem(f"the catalogue lacks the combined item {COMBINED_ITEM}: run the seed")
         items = []
         for matter in body.matters:
-            item = await queries.service_item(session, matter.item_code)
-            if item is None:
-                raise UnknownItem(f"no service item with code {matter.item_code!r}")
-            items.append(item)
+            items.append(await _item(session, matter.item_code, matter.submitted_materials))
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
     matters = [MatterInput(case_no=f"{case_no}-{n}", item=item, submitted_materials=m.submitted_materials)
                for n, (item, m) in enumerate(zip(items, body.matters, strict=True), start=1)]

@@ -115,6 +115,9 @@ async def test_bad_payloads_answer_422(api: httpx.AsyncClient, tokens: dict[str,
     assert ("body", "applicant", "name") in fields and ("body", "applicant", "phone") in fields
     unknown = await api.post("/cases", headers=clerk, json={"item_code": "NOPE", "applicant": APPLICANT})
     assert unknown.status_code == 422 and "NOPE" in unknown.json()["detail"]
+    typo = await api.post("/cases", headers=clerk, json={"item_code": "MKT-001", "applicant": APPLICANT,
+                                                          "submitted_materials": ["身份证明"]})
+    assert typo.status_code == 422 and "身份证明" in typo.json()["detail"]
 
     case_no = await _register(api, clerk)
     blank = await api.post(f"/cases/{case_no}/veto", headers=clerk, json={"reasons": "  ", "legal_basis": ""})
