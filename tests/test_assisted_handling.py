@@ -2,6 +2,8 @@
 
 import httpx
 
+from tests.cases import eventually
+
 H = dict[str, dict[str, str]]
 APPLICANT = {"name": "郑八", "phone": "13400134000", "id_number": "220201194404044444"}
 
@@ -38,3 +40,18 @@ async def test_helper_acts_on_behalf_and_is_recorded(api: httpx.AsyncClient, tok
     listed = (await api.get("/assisted", headers=tokens["clerk2"])).json()
     assert [a["case"]["case_no"] for a in listed] == [case_no]
     assert (await api.get("/assisted", headers=tokens["clerk"])).json() == []
+
+
+async def test_helper_sees_all_matters_of_a_combined_case(api: httpx.AsyncClient, tokens: H) -> None:
+    r = await api.post("/cases/combined", headers=tokens["clerk"], json={"applicant": APPLICANT, "matters": [
+        {"item_code": "MKT-001"}, {"item_code": "SOCIAL-003", "submitted_materials": ["参保人身份证明"]}]})
+    case_no = r.json()["case_no"]
+    named = await api.post(f"/cases/{case_no}/helper", headers=tokens["director"], json={"username": "clerk2"})
+    assert named.status_code == 200, named.text
+
+    async def both_matters() -> bool:
+        listed = (await api.get("/assisted", headers=tokens["clerk2"])).json()
+        mine = [a for a in listed if a["case"]["case_no"] == case_no]
+        return bool(mine) and len(mine[0]["matters"]) == 2
+
+    await eventually(both_matters)

@@ -21,6 +21,7 @@ class HelperBody(BaseModel):
 
 class AssistedCase(BaseModel):
     case: CasePublic
+    matters: list[CasePublic]  # of a case of several matters
     consultations: list[ConsultationView]
 
 
@@ -43,12 +44,13 @@ async def sign(case_no: str, body: Signature, state: StateDep, session: SessionD
 
 @router.get("/assisted")
 async def my_assisted_cases(session: SessionDep, actor: CurrentActor) -> list[AssistedCase]:
-    """Every case I help with, each with its consultations."""
-    cases = await queries.cases_helped_by(session, actor.user_id)
-    consultations = await queries.consultations_of(session, [c.case_no for c in cases])
-    return [
-        AssistedCase(case=await case_public(session, actor, c),
-                     consultations=[ConsultationView.model_validate(r.state) for r in consultations
-                                    if r.case_no == c.case_no])
-        for c in cases
-    ]
+    """Every case I help with, each with its matters and the consultations of all of them."""
+    out = []
+    for case in await queries.cases_helped_by(session, actor.user_id):
+        matters = await queries.matters_of(session, case.case_no)
+        consultations = await queries.consultations_of(session, [case.case_no, *(m.case_no for m in matters)])
+        out.append(AssistedCase(
+            case=await case_public(session, actor, case),
+            matters=[await case_public(session, actor, m) for m in matters],
+            consultations=[ConsultationView.model_validate(r.state) for r in consultations]))
+    return out
