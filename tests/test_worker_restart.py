@@ -16,11 +16,11 @@ from temporalio.testing import WorkflowEnvironment
 from casehall.embedded import temporal_cli_path
 from casehall.intake import RegisterCase, register_case
 from models.payloads import AcceptInput, Actor, CompleteInput
-from tests.cases import ALL_MKT, APPLICANT, events, handle
+from tests.cases import ALL_MKT, APPLICANT, events, eventually, handle
 from workflows.case import CaseWorkflow
 
 QUEUE = "casehall-restart"
-CASES = 12
+CASES = 24
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,14 @@ async def test_killed_worker_loses_and_doubles_nothing(
         await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="办结"))
 
     work = [asyncio.create_task(drive(v.case_no)) for v in views]
-    await asyncio.sleep(0.3)  # some updates done, some in flight
+
+    async def some_accepted() -> bool:
+        for view in views[:4]:
+            if "accepted" in [e.type for e in await events(sessions, view.case_no)]:
+                return True
+        return False
+
+    await eventually(some_accepted, seconds=60)  # work is under way: kill the worker in the middle of it
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert not all(t.done() for t in work), "the kill came too late to test anything"
