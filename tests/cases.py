@@ -89,7 +89,7 @@ async def travel_to(env: WorkflowEnvironment, moment: datetime) -> None:
         await env.sleep(gap)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
     """Wait (real time) for the worker to catch up with fired timers."""
     for _ in range(int(seconds * 10)):
         if await check():
