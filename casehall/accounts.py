@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casehall import repository
-from casehall.db import make_engine, make_sessionmaker, transaction
+from casehall.db import open_sessions, transaction
 from casehall.runtime import check_database
 from casehall.security import hash_password
 from casehall.settings import Settings
@@ -19,18 +19,14 @@ async def create_user(settings: Settings, username: str, role: str, department: 
     if len(password) < 8:
         raise ValueError("the password needs at least 8 characters")
     await check_database(settings)
-    engine = make_engine(settings.resolved_database_url(), pool_size=1)
-    try:
-        async with transaction(make_sessionmaker(engine)) as session:
-            await _require_department(session, department)
-            user = await repository.add_user(session, User(
-                username=username, display_name=name, role=role, department_code=department,
-                password_hash=hash_password(password)))
-            if user is None:
-                raise ValueError(f"a user named {username!r} already exists")
-            return user
-    finally:
-        await engine.dispose()
+    async with open_sessions(settings.resolved_database_url()) as sessions, transaction(sessions) as session:
+        await _require_department(session, department)
+        user = await repository.add_user(session, User(
+            username=username, display_name=name, role=role, department_code=department,
+            password_hash=hash_password(password)))
+        if user is None:
+            raise ValueError(f"a user named {username!r} already exists")
+        return user
 
 
 async def _require_department(session: AsyncSession, code: str) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casehall.calendar_admin import ImportReport, SeedReport, import_schedule, notify_open_cases, seed_calendar
 from casehall.calendar_store import CalendarStore
-from casehall.db import make_engine, make_sessionmaker
+from casehall.db import open_sessions
 from casehall.runtime import StartupError, check_database, connect_temporal
 from casehall.settings import Settings
 from casehall.workdays import (
@@ -52,11 +52,8 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 async def _with_sessions(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     await check_database(settings)
-    engine = make_engine(settings.resolved_database_url(), pool_size=1)
-    try:
-        return await work(make_sessionmaker(engine))
-    finally:
-        await engine.dispose()
+    async with open_sessions(settings.resolved_database_url()) as sessions:
+        return await work(sessions)
 
 
 @calendar_app.command("seed")

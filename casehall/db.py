@@ -19,3 +19,13 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """A session whose work commits on success and rolls back on error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def open_sessions(url: str, pool_size: int = 2) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a short-lived engine, for one command; the engine is disposed on exit."""
+    engine = make_engine(url, pool_size=pool_size)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from casehall.calendar_admin import seed_calendar
-from casehall.db import make_engine, make_sessionmaker
+from casehall.db import make_engine, open_sessions
 from casehall.migrate import upgrade
 from casehall.seed import seed_demo
 from casehall.settings import Settings
@@ -61,13 +61,9 @@ async def prepare_database(settings: Settings, seed: bool) -> list[tuple[str, st
     asked; returns the demo log-ins."""
     await check_database(settings)
     await upgrade(settings.resolved_database_url())
-    engine = make_engine(settings.resolved_database_url(), pool_size=1)
-    try:
-        sessions = make_sessionmaker(engine)
+    async with open_sessions(settings.resolved_database_url()) as sessions:
         await seed_calendar(sessions)
         return await seed_demo(sessions) if seed else []
-    finally:
-        await engine.dispose()
 
 
 async def serve(settings: Settings, client: Client, with_worker: bool, with_api: bool) -> None:

@@ -2,8 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from casehall.audit import chain as chain_mod
 from casehall.audit import checks, timeline
 from casehall.audit.export import export_cases, to_csv
 from casehall.audit.render import audit_table, chain_table, replay_lines, timeline_table
-from casehall.db import make_engine, make_sessionmaker
+from casehall.db import open_sessions
 from casehall.runtime import StartupError, connect_temporal
 from casehall.settings import Settings
 
@@ -39,15 +38,6 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
         raise typer.Exit(1) from None
 
 
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[Sessions]:
-    engine = make_engine(settings.resolved_database_url(), pool_size=2)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        await engine.dispose()
-
-
 def _moment(text: str | None, settings: Settings) -> datetime | None:
     return timeline.aware(datetime.fromisoformat(text), settings.timezone) if text else None
 
@@ -63,7 +53,7 @@ def verify(case: Annotated[list[str] | None, typer.Option(help="only these cases
     settings = Settings()
 
     async def main() -> chain_mod.ChainVerification:
-        async with _database(settings) as sessions, sessions() as session:
+        async with open_sessions(settings.resolved_database_url()) as sessions, sessions() as session:
             return await chain_mod.verify_chains(session, case or None)
 
     result = _run(main())
@@ -84,7 +74,7 @@ def anchor(force: Annotated[bool, typer.Option(help="anchor even if some chain i
     settings = Settings()
 
     async def main() -> Any:
-        async with _database(settings) as sessions:
+        async with open_sessions(settings.resolved_database_url()) as sessions:
             return await chain_mod.anchor_chains(sessions, force=force)
 
     made = _run(main())
@@ -98,7 +88,7 @@ def show(case_no: str, as_of: Annotated[str | None, typer.Option("--as-of", help
     settings = Settings()
 
     async def main() -> timeline.Timeline | None:
-        async with _database(settings) as sessions, sessions() as session:
+        async with open_sessions(settings.resolved_database_url()) as sessions, sessions() as session:
             return await timeline.case_timeline(session, case_no, _moment(as_of, settings), settings.timezone)
 
     found = _run(main())
@@ -115,7 +105,7 @@ def archive_cmd(limit: Annotated[int | None, typer.Option(help="at most this man
 
     async def main() -> archive_mod.ArchiveResult:
         client = await connect_temporal(settings)
-        async with _database(settings) as sessions:
+        async with open_sessions(settings.resolved_database_url()) as sessions:
             return await archive_mod.archive_closed_cases(client, sessions, limit=limit)
 
     result = _run(main())
@@ -149,7 +139,7 @@ def replay_cmd(
     async def one() -> bool:
         assert case_no is not None
         client = await _client_for(settings, source, file)
-        async with _database(settings) as sessions:
+        async with open_sessions(settings.resolved_database_url()) as sessions:
             summary = await checks.audit_cases(client, sessions, [case_no], source=source,  # type: ignore[arg-type]
                                                file=file)
         audit = summary.cases[0]
@@ -170,7 +160,7 @@ async def _replay_period(settings: Settings, period: tuple[str, str], source: st
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("replay", total=None)
         on_start: Callable[[int], None] = lambda total: bar.update(task, total=total)  # noqa: E731
-        async with _database(settings) as sessions:
+        async with open_sessions(settings.resolved_database_url()) as sessions:
             summary = await checks.audit_closed_between(
                 client, sessions, start, end, source=source,  # type: ignore[arg-type]
                 progress=lambda _: bar.advance(task), on_start=on_start)
@@ -192,7 +182,7 @@ def export_cmd(
         raise typer.BadParameter("--format must be json or csv")
 
     async def main() -> str:
-        async with _database(settings) as sessions, sessions() as session:
+        async with open_sessions(settings.resolved_database_url()) as sessions, sessions() as session:
             found = await export_cases(session, case_no=case_no, closed_from=_moment(closed_from, settings),
                                        closed_to=_moment(closed_to, settings))
         return to_csv(found) if fmt == "csv" else json.dumps(found.model_dump(mode="json"), ensure_ascii=False,
