@@ -36,14 +36,14 @@ from temporalio.worker import Worker
 
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BenchBaselineWorkflow, bench_noop
-from casehall import queries
-from casehall.db import make_engine, make_sessionmaker
-from casehall.intake import RegisterCase, UnknownItem, register_case
-from casehall.runtime import StartupError, check_database, connect_temporal
-from casehall.settings import Settings
-from casehall.temporal import workflow_id
-from models.payloads import AcceptInput, Actor, Applicant, CaseStatus, CompleteInput
-from workflows.case import CaseWorkflow
+from casehall.api.intake import RegisterCase, UnknownItem, register_case
+from casehall.core.db import make_engine, make_sessionmaker
+from casehall.core.settings import Settings
+from casehall.core.temporal import workflow_id
+from casehall.models.payloads import AcceptInput, Actor, Applicant, CaseStatus, CompleteInput
+from casehall.stack.runtime import StartupError, check_database, connect_temporal
+from casehall.store import queries
+from casehall.workflows.case import CaseWorkflow
 
 WARMUP = 5
 ITEM = "MKT-001"

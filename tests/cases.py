@@ -14,11 +14,19 @@ from sqlmodel import col
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.intake import RegisterCase, register_case
-from casehall.temporal import workflow_id
-from models.payloads import AcceptInput, Actor, Applicant, CaseView, CompleteInput, Satisfaction, SatisfactionInput
-from models.tables import Case, CaseEvent, Document, Task
-from workflows.case import CaseWorkflow
+from casehall.api.intake import RegisterCase, register_case
+from casehall.core.temporal import workflow_id
+from casehall.models.payloads import (
+    AcceptInput,
+    Actor,
+    Applicant,
+    CaseView,
+    CompleteInput,
+    Satisfaction,
+    SatisfactionInput,
+)
+from casehall.models.tables import Case, CaseEvent, Document, Task
+from casehall.workflows.case import CaseWorkflow
 
 APPLICANT = Applicant(name="张三", phone="13800138000", id_number="220201199001011234")
 ALL_MKT = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]

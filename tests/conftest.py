@@ -15,18 +15,18 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.case_activities import CaseActivities
-from api.app import create_app
-from casehall.calendar_store import CalendarStore
-from casehall.db import make_engine, make_sessionmaker
-from casehall.embedded import EmbeddedPostgres, free_port, temporal_test_server_path
-from casehall.migrate import upgrade
-from casehall.queries import actor_of
-from casehall.seed import DEMO_PASSWORD, USERS, seed_demo
-from casehall.settings import Settings
-from models.payloads import Actor
-from models.tables import User
-from worker import build_worker
+from casehall.activities.case import CaseActivities
+from casehall.api.app import create_app
+from casehall.calendar.store import CalendarStore
+from casehall.core.db import make_engine, make_sessionmaker
+from casehall.core.settings import Settings
+from casehall.models.payloads import Actor
+from casehall.models.tables import User
+from casehall.stack.embedded import EmbeddedPostgres, free_port, temporal_test_server_path
+from casehall.stack.seed import DEMO_PASSWORD, USERS, seed_demo
+from casehall.store.migrate import upgrade
+from casehall.store.queries import actor_of
+from casehall.worker import build_worker
 
 _db_names = itertools.count(1)
 

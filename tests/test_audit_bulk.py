@@ -13,10 +13,10 @@ from typer.testing import CliRunner, Result
 
 from casehall.audit.checks import CaseAudit, audit_closed_between
 from casehall.audit.replay import Verdict
-from casehall.cli import app
-from casehall.db import transaction
-from models.payloads import Actor
-from models.tables import Case
+from casehall.cli.main import app
+from casehall.core.db import transaction
+from casehall.models.payloads import Actor
+from casehall.models.tables import Case
 from tests.cases import closed_case, events, handle
 
 CASES = 200

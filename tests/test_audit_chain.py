@@ -12,10 +12,10 @@ from temporalio.client import Client
 
 from casehall.audit import anchors
 from casehall.audit.chain import BreakKind, ChainBroken, ChainReport, anchor_chains, verify_chains
-from casehall.db import transaction
-from casehall.hashing import event_hash
-from models.payloads import Actor
-from models.tables import ChainAnchor
+from casehall.core.db import transaction
+from casehall.core.hashing import event_hash
+from casehall.models.payloads import Actor
+from casehall.models.tables import ChainAnchor
 from tests.cases import closed_case, events
 
 

@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from typer.testing import CliRunner
 
-from casehall.cli import app
-from casehall.db import transaction
-from models.payloads import (
+from casehall.cli.main import app
+from casehall.core.db import transaction
+from casehall.models.payloads import (
     Actor,
     VetoDecisionInput,
     VetoRequestInput,
 )
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import case_row, closed_case, events, handle, register
-from workflows.case import CaseWorkflow
 
 
 async def rejected_case(client: Client, sessions: async_sessionmaker[AsyncSession], actors: dict[str, Actor]) -> str:

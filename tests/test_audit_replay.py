@@ -17,17 +17,17 @@ from temporalio.client import Client
 from casehall.audit.archive import archive_closed_cases, archive_periodically
 from casehall.audit.checks import replay_case
 from casehall.audit.replay import Verdict
-from casehall.db import transaction
-from models.payloads import (
+from casehall.core.db import transaction
+from casehall.models.payloads import (
     AcceptInput,
     Actor,
     CaseView,
     RegisterCaseInput,
     Satisfaction,
 )
-from models.tables import CaseHistory
+from casehall.models.tables import CaseHistory
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import HISTORIES, closed_case, eventually, handle, register
-from workflows.case import CaseWorkflow
 
 
 @workflow.defn(name="CaseWorkflow", sandboxed=False)  # this test module would not import in the sandbox

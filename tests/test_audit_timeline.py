@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from casehall.audit.rebuild import CaseState, state_of
 from casehall.audit.timeline import case_timeline
-from casehall.cli import app
-from models.payloads import (
+from casehall.cli.main import app
+from casehall.models.payloads import (
     AcceptInput,
     Actor,
     CompleteInput,
@@ -25,8 +25,8 @@ from models.payloads import (
     VetoDecisionInput,
     VetoRequestInput,
 )
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import ALL_MKT, case_row, events, handle, register
-from workflows.case import CaseWorkflow
 
 VETO = {"reasons": "申请经营的项目属于禁止类目录", "legal_basis": "《市场主体登记管理条例》第十二条"}
 HOUR = timedelta(hours=1)

@@ -6,11 +6,11 @@ import chinese_calendar
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from casehall.calendar_admin import import_schedule, seed_calendar, stored_days
-from casehall.calendar_store import CalendarStore
-from casehall.settings import Settings
-from casehall.workdays import CalendarDay, DayKind, ScheduleError, WorkingCalendar, parse_schedule
-from models.tables import CalendarDayRow
+from casehall.calendar.admin import import_schedule, seed_calendar, stored_days
+from casehall.calendar.store import CalendarStore
+from casehall.calendar.workdays import CalendarDay, DayKind, ScheduleError, WorkingCalendar, parse_schedule
+from casehall.core.settings import Settings
+from casehall.models.tables import CalendarDayRow
 from tests.cases import SHANGHAI
 
 # A made-up 2027 schedule: New Year's Day on Friday, made up for on Saturday 9 January.

@@ -7,7 +7,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-from casehall.cli import app
+from casehall.cli.main import app
 
 CSV_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n2027-01-09,adjusted_workday,元旦\n"
 

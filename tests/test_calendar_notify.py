@@ -6,11 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.calendar_admin import import_schedule, notify_open_cases
-from casehall.workdays import parse_schedule
-from models.payloads import AcceptInput, Actor
+from casehall.calendar.admin import import_schedule, notify_open_cases
+from casehall.calendar.workdays import parse_schedule
+from casehall.models.payloads import AcceptInput, Actor
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import SHANGHAI, case_row, handle, register, travel_to
-from workflows.case import CaseWorkflow
 
 CSV_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n2027-01-09,adjusted_workday,元旦\n"
 

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.workdays import WorkingCalendar
-from models.payloads import (
+from casehall.calendar.workdays import WorkingCalendar
+from casehall.models.payloads import (
     AcceptInput,
     Actor,
     CaseStatus,
@@ -20,6 +20,7 @@ from models.payloads import (
     Satisfaction,
     SatisfactionInput,
 )
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import (
     SHANGHAI,
     case_row,
@@ -31,7 +32,6 @@ from tests.cases import (
     register,
     travel_to,
 )
-from workflows.case import CaseWorkflow
 
 
 async def test_handover_moves_responsibility(

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from casehall.embedded import free_port
+from casehall.stack.embedded import free_port
 
-CASEHALL = [sys.executable, "-m", "casehall.cli"]
+CASEHALL = [sys.executable, "-m", "casehall.cli.main"]
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:

@@ -3,9 +3,8 @@
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from casehall import queries
-from casehall.temporal import workflow_id
-from models.payloads import (
+from casehall.core.temporal import workflow_id
+from casehall.models.payloads import (
     AcceptInput,
     Actor,
     CaseStatus,
@@ -14,8 +13,9 @@ from models.payloads import (
     Satisfaction,
     SatisfactionInput,
 )
+from casehall.store import queries
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import ALL_MKT, APPLICANT, event_types, handle, register
-from workflows.case import CaseWorkflow
 
 
 async def test_carried_state_continues_the_same_case(

@@ -4,9 +4,9 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.app import create_app
-from casehall.embedded import free_port
-from casehall.settings import Settings
+from casehall.api.app import create_app
+from casehall.core.settings import Settings
+from casehall.stack.embedded import free_port
 
 
 async def _health(settings: Settings, client: Client) -> httpx.Response:

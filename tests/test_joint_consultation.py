@@ -135,7 +135,7 @@ async def test_late_department_reminded_escalated_extended_then_answers(
         return [t["kind"] for t in (await api.get("/inbox", headers=tokens[user])).json() if t["case_no"] == case_no]
 
     async def events() -> list[str]:
-        from casehall.queries import consultation_events
+        from casehall.store.queries import consultation_events
 
         async with sessions() as s:
             return [e.type for e in await consultation_events(s, cid)]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pypdf import PdfReader
 
-from casehall.pdf import format_local, render_document
+from casehall.documents.pdf import format_local, render_document
 
 ISSUED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

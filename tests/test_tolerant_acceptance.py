@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.workdays import WorkingCalendar
-from models.payloads import (
+from casehall.calendar.workdays import WorkingCalendar
+from casehall.models.payloads import (
     AcceptInput,
     Actor,
     CaseStatus,
@@ -18,6 +18,7 @@ from models.payloads import (
     SatisfactionInput,
     SupplementInput,
 )
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import (
     SHANGHAI,
     case_row,
@@ -30,7 +31,6 @@ from tests.cases import (
     register,
     travel_to,
 )
-from workflows.case import CaseWorkflow
 
 MAIN = ["施工合同", "施工图审查合格书"]
 SAFETY, FUNDS = "安全施工措施资料", "建设资金落实证明"

@@ -11,14 +11,14 @@ from pathlib import Path
 import httpx
 import psutil
 
-from casehall.embedded import free_port
+from casehall.stack.embedded import free_port
 
 
 def start(data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
     env = os.environ | {"CASEHALL_DATA_DIR": str(data_dir), **{k: str(v) for k, v in ports.items()}}
     env.pop("CASEHALL_DATABASE_URL", None)
     env.pop("CASEHALL_TEMPORAL_ADDRESS", None)
-    return subprocess.Popen([sys.executable, "-m", "casehall.cli", "up"], env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "casehall.cli.main", "up"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 

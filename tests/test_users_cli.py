@@ -6,7 +6,7 @@ import sys
 
 import httpx
 
-CLI = [sys.executable, "-m", "casehall.cli", "users", "add"]
+CLI = [sys.executable, "-m", "casehall.cli.main", "users", "add"]
 
 
 def add(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from models.payloads import Actor, VetoDecisionInput, VetoRequestInput
+from casehall.models.payloads import Actor, VetoDecisionInput, VetoRequestInput
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import SHANGHAI, event_types, eventually, handle, keep_history, open_tasks, register, travel_to
-from workflows.case import CaseWorkflow
 
 
 async def _veto_and_watch(

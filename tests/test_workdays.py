@@ -1,4 +1,4 @@
-"""Scenarios for the working-day calendar (casehall.workdays)."""
+"""Scenarios for the working-day calendar (casehall.calendar.workdays)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from casehall.workdays import (
+from casehall.calendar.workdays import (
     CalendarDay,
     DayKind,
     ScheduleError,

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.embedded import temporal_cli_path
-from casehall.intake import RegisterCase, register_case
-from models.payloads import AcceptInput, Actor, CompleteInput
+from casehall.api.intake import RegisterCase, register_case
+from casehall.models.payloads import AcceptInput, Actor, CompleteInput
+from casehall.stack.embedded import temporal_cli_path
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import ALL_MKT, APPLICANT, events, eventually, handle
-from workflows.case import CaseWorkflow
 
 QUEUE = "casehall-restart"
 CASES = 24
@@ -42,7 +42,7 @@ def spawn_worker(dev_env: WorkflowEnvironment, database_url: str) -> Iterator[ob
             "CASEHALL_DATABASE_URL": database_url, "CASEHALL_TASK_QUEUE": QUEUE, "CASEHALL_LOG_LEVEL": "WARNING",
             "CASEHALL_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
         }
-        proc = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
+        proc = subprocess.Popen([sys.executable, "-m", "casehall.worker"], env=env)
         procs.append(proc)
         return proc
 

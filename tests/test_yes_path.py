@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from models.payloads import AcceptInput, Actor, CaseStatus, CompleteInput, Satisfaction, SatisfactionInput
+from casehall.models.payloads import AcceptInput, Actor, CaseStatus, CompleteInput, Satisfaction, SatisfactionInput
+from casehall.workflows.case import CaseWorkflow
 from tests.cases import case_row, event_types, handle, keep_history, local, open_tasks, register
-from workflows.case import CaseWorkflow
 
 
 async def test_yes_path_needs_no_approval(

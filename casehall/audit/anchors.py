@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from casehall.audit import store
-from casehall.hashing import canonical
-from models.tables import CaseEvent, ChainAnchor
+from casehall.core.hashing import canonical
+from casehall.models.tables import CaseEvent, ChainAnchor
 
 
 def heads_digest(heads: dict[str, Any]) -> str:

@@ -16,9 +16,9 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.audit import store
-from casehall.db import transaction
-from casehall.temporal import workflow_id
-from models.tables import Case, CaseHistory
+from casehall.core.db import transaction
+from casehall.core.temporal import workflow_id
+from casehall.models.tables import Case, CaseHistory
 
 log = logging.getLogger(__name__)
 

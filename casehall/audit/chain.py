@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from casehall.audit import anchors
-from casehall.db import transaction
-from casehall.hashing import GENESIS, event_hash
-from models.tables import Case, CaseEvent, ChainAnchor
+from casehall.core.db import transaction
+from casehall.core.hashing import GENESIS, event_hash
+from casehall.models.tables import Case, CaseEvent, ChainAnchor
 
 SEARCH_MARGIN = 100  # how far past the last seq a renumbered event's original seq is looked for
 

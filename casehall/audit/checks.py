@@ -15,7 +15,7 @@ from temporalio.client import Client, WorkflowHistory
 from casehall.audit.archive import HistoryUnavailable, archived_history, file_history, live_history
 from casehall.audit.chain import ChainReport, verify_chains
 from casehall.audit.replay import ReplayReport, Verdict, verify_history
-from models.tables import Case
+from casehall.models.tables import Case
 
 Source = Literal["auto", "live", "archive"]
 SOURCES: tuple[Source, ...] = ("auto", "live", "archive")

@@ -14,8 +14,8 @@ from sqlmodel import col
 
 from casehall.audit import anchors
 from casehall.audit.chain import check_case
-from casehall.hashing import canonical
-from models.tables import Case, CaseEvent, Document, User
+from casehall.core.hashing import canonical
+from casehall.models.tables import Case, CaseEvent, Document, User
 
 
 class ExportedEvent(BaseModel):

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from models.payloads import CaseStatus
-from models.tables import CaseEvent
+from casehall.models.payloads import CaseStatus
+from casehall.models.tables import CaseEvent
 
 S = CaseStatus
 # The status an event leaves the case in; events not listed leave it unchanged (reminders, handovers, ...).

@@ -25,11 +25,11 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from casehall import queries
-from casehall.hashing import canonical
-from models.payloads import CaseView, RecordEventInput
-from models.tables import Case, CaseEvent
-from worker import WORKFLOWS
+from casehall.core.hashing import canonical
+from casehall.models.payloads import CaseView, RecordEventInput
+from casehall.models.tables import Case, CaseEvent
+from casehall.store import queries
+from casehall.worker import WORKFLOWS
 
 RECORD_ACTIVITY = "record_case_event"
 

@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.tables import CaseHistory, ChainAnchor
+from casehall.models.tables import CaseHistory, ChainAnchor
 
 
 async def insert_anchor(session: AsyncSession, at: datetime, digest: str, heads: dict[str, Any]) -> ChainAnchor:

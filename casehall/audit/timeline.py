@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from casehall import queries
 from casehall.audit.rebuild import CaseState, Rebuild
-from models.tables import Case, CaseEvent, User
+from casehall.models.tables import Case, CaseEvent, User
+from casehall.store import queries
 
 
 class DocumentRef(BaseModel):

@@ -1,0 +1,56 @@
+"""Assisted handling (帮办代办): a manager names a helper for a key case; the helper acts for the applicant and
+sees all its matters and consultations in one list."""
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from casehall.api.actions import act, case_public
+from casehall.api.deps import CurrentActor, SessionDep, StateDep
+from casehall.api.schemas import CasePublic
+from casehall.models.consultation import ConsultationView
+from casehall.models.payloads import HelperInput, Signature, SignatureInput
+from casehall.store import queries
+from casehall.workflows.case import CaseWorkflow
+
+router = APIRouter(tags=["assisted handling"])
+
+
+class HelperBody(BaseModel):
+    username: str
+
+
+class AssistedCase(BaseModel):
+    case: CasePublic
+    matters: list[CasePublic]  # of a case of several matters
+    consultations: list[ConsultationView]
+
+
+@router.post("/cases/{case_no}/helper")
+async def assign_helper(case_no: str, body: HelperBody, state: StateDep, session: SessionDep, actor: CurrentActor
+                        ) -> CasePublic:
+    helper = await queries.user_by_name(session, body.username)
+    if helper is None:
+        raise HTTPException(422, f"no user named {body.username!r}")
+    inp = HelperInput(actor=actor, helper=queries.actor_of(helper))
+    return await act(state, session, actor, case_no, CaseWorkflow.assign_helper, inp)
+
+
+@router.post("/cases/{case_no}/signatures")
+async def sign(case_no: str, body: Signature, state: StateDep, session: SessionDep, actor: CurrentActor
+               ) -> CasePublic:
+    inp = SignatureInput(actor=actor, **body.model_dump())
+    return await act(state, session, actor, case_no, CaseWorkflow.sign_on_behalf, inp)
+
+
+@router.get("/assisted")
+async def my_assisted_cases(session: SessionDep, actor: CurrentActor) -> list[AssistedCase]:
+    """Every case I help with, each with its matters and the consultations of all of them."""
+    out = []
+    for case in await queries.cases_helped_by(session, actor.user_id):
+        matters = await queries.matters_of(session, case.case_no)
+        consultations = await queries.consultations_of(session, [case.case_no, *(m.case_no for m in matters)])
+        out.append(AssistedCase(
+            case=await case_public(session, actor, case),
+            matters=[await case_public(session, actor, m) for m in matters],
+            consultations=[ConsultationView.model_validate(r.state) for r in consultations]))
+    return out

@@ -1,0 +1,118 @@
+"""Joint consultations: convene from a case, answer, extend, conclude, read and download the minutes. Visible to
+the lead department, the consulted departments and auditors only."""
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+
+from casehall.api.actions import act, run_update
+from casehall.api.deps import CurrentActor, SessionDep, StateDep
+from casehall.api.errors import NotFound
+from casehall.api.schemas import CasePublic
+from casehall.documents.pdf import render_document
+from casehall.models.consultation import (
+    ConclusionBody,
+    ConclusionInput,
+    ConsultationView,
+    ConveneInput,
+    ExtensionBody,
+    ExtensionInput,
+    OpinionBody,
+    OpinionInput,
+)
+from casehall.models.payloads import Actor, Role, StartConsultation
+from casehall.models.tables import Consultation
+from casehall.store import queries
+from casehall.workflows.case import CaseWorkflow
+from casehall.workflows.joint_consultation import JointConsultationWorkflow
+
+router = APIRouter(tags=["joint consultation"])
+
+
+class ConveneBody(StartConsultation):
+    cannot_be_handled: bool = False
+
+
+def may_see(actor: Actor, row: Consultation) -> bool:
+    return actor.role == Role.AUDITOR or actor.department_code in [row.lead_department, *row.departments]
+
+
+async def _visible(session: SessionDep, actor: Actor, consultation_id: str) -> ConsultationView:
+    row = await session.get(Consultation, consultation_id)
+    if row is None:
+        raise NotFound(f"no consultation {consultation_id}")
+    if not may_see(actor, row):
+        raise HTTPException(403, "only the lead department, the consulted departments and auditors see a consultation")
+    return ConsultationView.model_validate(row.state)
+
+
+async def _update(state: StateDep, session: SessionDep, actor: Actor, consultation_id: str, update: Any,
+                  inp: Any) -> ConsultationView:
+    await _visible(session, actor, consultation_id)
+    handle = state.client.get_workflow_handle(f"consultation-{consultation_id}")
+    result: ConsultationView = await run_update(handle, update, inp, ConsultationView)
+    return result
+
+
+@router.post("/cases/{case_no}/consultations")
+async def convene(case_no: str, body: ConveneBody, state: StateDep, session: SessionDep, actor: CurrentActor
+                  ) -> CasePublic:
+    inp = ConveneInput(actor=actor, **body.model_dump())
+    return await act(state, session, actor, case_no, CaseWorkflow.convene_consultation, inp)
+
+
+@router.get("/cases/{case_no}/consultations")
+async def of_case(case_no: str, session: SessionDep, actor: CurrentActor) -> list[ConsultationView]:
+    rows = await queries.consultations_of(session, [case_no])
+    return [ConsultationView.model_validate(r.state) for r in rows if may_see(actor, r)]
+
+
+@router.get("/consultations/{consultation_id}")
+async def get(consultation_id: str, session: SessionDep, actor: CurrentActor) -> ConsultationView:
+    return await _visible(session, actor, consultation_id)
+
+
+@router.post("/consultations/{consultation_id}/opinions")
+async def answer(consultation_id: str, body: OpinionBody, state: StateDep, session: SessionDep,
+                 actor: CurrentActor) -> ConsultationView:
+    inp = OpinionInput(actor=actor, **body.model_dump())
+    return await _update(state, session, actor, consultation_id, JointConsultationWorkflow.answer, inp)
+
+
+@router.post("/consultations/{consultation_id}/extension")
+async def extend(consultation_id: str, body: ExtensionBody, state: StateDep, session: SessionDep,
+                 actor: CurrentActor) -> ConsultationView:
+    inp = ExtensionInput(actor=actor, **body.model_dump())
+    return await _update(state, session, actor, consultation_id, JointConsultationWorkflow.extend, inp)
+
+
+@router.post("/consultations/{consultation_id}/conclusion")
+async def conclude(consultation_id: str, body: ConclusionBody, state: StateDep, session: SessionDep,
+                   actor: CurrentActor) -> ConsultationView:
+    inp = ConclusionInput(actor=actor, **body.model_dump())
+    return await _update(state, session, actor, consultation_id, JointConsultationWorkflow.conclude, inp)
+
+
+@router.get("/consultations/{consultation_id}/minutes.pdf", response_class=Response)
+async def minutes(consultation_id: str, session: SessionDep, actor: CurrentActor) -> Response:
+    view = await _visible(session, actor, consultation_id)
+    content: dict[str, Any] = {
+        "会商编号": view.consultation_id, "案件编号": view.case_no, "牵头部门": view.lead_department,
+        "参加部门": "、".join(view.departments), "会商事项": view.question, "状态": view.status.value,
+        "会商期限": view.deadline.isoformat() if view.deadline else "",
+    }
+    for department, versions in view.opinions.items():
+        last = versions[-1]
+        content[f"{department} 意见(第{last.version}版)"] = f"{last.decision.value}: {last.text} {last.legal_basis}"
+    for department in view.missing():
+        content[f"{department} 意见"] = "未反馈 (no answer)"
+    if view.conclusion:
+        c = view.conclusion
+        content["会商结论"] = f"{c.decision.value}: {c.reasons}"
+        content["法律依据"] = c.legal_basis
+        content["采纳意见"] = "、".join(c.follows)
+    pdf = render_document("consultation_minutes", "联合会商纪要", content, view.conclusion.at if view.conclusion
+                          else view.opened_at)
+    headers = {"Content-Disposition": f'attachment; filename="{consultation_id}-minutes.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)

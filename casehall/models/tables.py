@@ -1,0 +1,229 @@
+"""SQLModel tables: the PostgreSQL schema. Only ``casehall.store.repository`` and the API's read queries use them."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kw))
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, **kw))
+
+
+class Department(SQLModel, table=True):
+    """A node of the tree bureau > department > section."""
+
+    __tablename__ = "departments"
+    code: str = Field(primary_key=True, max_length=32)
+    name: str
+    kind: str = Field(max_length=16)  # bureau | department | section
+    parent_code: str | None = Field(default=None, foreign_key="departments.code")
+
+
+class UserBase(SQLModel):
+    username: str = Field(unique=True, index=True, max_length=64)
+    display_name: str
+    role: str = Field(max_length=16)  # clerk | manager | director | auditor | admin
+    department_code: str = Field(foreign_key="departments.code")
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str
+    active: bool = True
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token; only its sha256 is stored."""
+
+    __tablename__ = "api_tokens"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    expires_at: datetime = _ts(nullable=False)
+
+
+class ServiceItem(SQLModel, table=True):
+    """An entry of the catalogue of service items (办事事项)."""
+
+    __tablename__ = "service_items"
+    code: str = Field(primary_key=True, max_length=32)
+    name: str
+    department_code: str = Field(foreign_key="departments.code")
+    time_limit_days: int
+    expedited_days: int
+    materials: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    rules: dict[str, Any] = _json()  # veto / supplement / callback timings, see casehall.models.payloads.ItemRules
+
+
+class Case(SQLModel, table=True):
+    """The current state of a case: a projection of its events, for lists and searches."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_registered", "status", "registered_at"),
+        Index("ix_cases_department_status", "department_code", "status"),
+        Index("ix_cases_clerk_status", "clerk_id", "status"),
+        Index("ix_cases_deadline_open", "deadline", postgresql_where="closed_at IS NULL"),
+    )
+    case_no: str = Field(primary_key=True, max_length=40)
+    item_code: str = Field(foreign_key="service_items.code")
+    department_code: str = Field(foreign_key="departments.code")
+    status: str = Field(max_length=32)
+    applicant_name: str
+    applicant_phone: str
+    applicant_id_number: str
+    channel: str = Field(max_length=16)
+    hall: str
+    window: str
+    description: str = ""
+    handling_mode: str = Field(default="window", max_length=16)
+    cross_region_urgent: bool = False
+    first_clerk_id: int = Field(foreign_key="users.id")
+    clerk_id: int = Field(foreign_key="users.id")
+    helper_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # assisted handling
+    parent_case_no: str | None = Field(default=None, max_length=40, index=True)  # a matter of a combined case
+    registered_at: datetime = _ts(nullable=False)
+    deadline: datetime | None = _ts(nullable=True)
+    deadline_provisional: bool = False
+    clock_paused: bool = False
+    missing_materials: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    result: str | None = None
+    satisfaction: str | None = None
+    closed_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts(nullable=False)
+    last_seq: int = 0
+
+
+class CaseEvent(SQLModel, table=True):
+    """An immutable event of a case; (case_no, seq) is unique, so a retried write is a conflict."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_no", "seq", name="uq_case_events_case_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_no: str = Field(foreign_key="cases.case_no", max_length=40)
+    seq: int
+    type: str = Field(max_length=48)
+    actor_id: int | None = None
+    actor_role: str | None = Field(default=None, max_length=16)
+    at: datetime = _ts(nullable=False)
+    payload: dict[str, Any] = _json()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Task(SQLModel, table=True):
+    """An open question for a manager or director: the inbox. Closed when the case answers it."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("case_no", "consultation_id", "opened_seq", name="uq_tasks_source_seq",
+                         postgresql_nulls_not_distinct=True),
+        Index("ix_tasks_inbox", "department_code", "role", "closed_at", "opened_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_no: str = Field(foreign_key="cases.case_no", max_length=40)
+    consultation_id: str | None = Field(default=None, max_length=48)  # None: a task of the case itself
+    opened_seq: int
+    kind: str = Field(max_length=32)  # veto | supplement_overdue | rectification
+    role: str = Field(max_length=16)  # manager | director
+    department_code: str = Field(foreign_key="departments.code")
+    summary: str = ""
+    opened_at: datetime = _ts(nullable=False)
+    due_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+
+
+class Document(SQLModel, table=True):
+    """A notice issued to the applicant; its PDF is rendered from ``content`` on download."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("case_no", "seq", name="uq_documents_case_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_no: str = Field(foreign_key="cases.case_no", max_length=40)
+    seq: int
+    kind: str = Field(max_length=32)  # one_time_notice | rejection_notice
+    title: str
+    content: dict[str, Any] = _json()
+    issued_at: datetime = _ts(nullable=False)
+
+
+class Consultation(SQLModel, table=True):
+    """A joint consultation of a case: the projection of its events (``state`` holds every opinion version)."""
+
+    __tablename__ = "consultations"
+    consultation_id: str = Field(primary_key=True, max_length=48)
+    case_no: str = Field(foreign_key="cases.case_no", max_length=40, index=True)
+    lead_department: str = Field(foreign_key="departments.code")
+    departments: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(max_length=16)
+    deadline: datetime | None = _ts(nullable=True)
+    opened_at: datetime = _ts(nullable=False)
+    concluded_at: datetime | None = _ts(nullable=True)
+    state: dict[str, Any] = _json()
+    last_seq: int = 0
+
+
+class ConsultationEvent(SQLModel, table=True):
+    """An immutable event of a consultation, unique on (consultation, seq)."""
+
+    __tablename__ = "consultation_events"
+    __table_args__ = (UniqueConstraint("consultation_id", "seq", name="uq_consultation_events_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: str = Field(foreign_key="consultations.consultation_id", max_length=48)
+    seq: int
+    type: str = Field(max_length=48)
+    actor_id: int | None = None
+    actor_role: str | None = Field(default=None, max_length=16)
+    at: datetime = _ts(nullable=False)
+    payload: dict[str, Any] = _json()
+
+
+class CalendarDayRow(SQLModel, table=True):
+    """A day that departs from the Monday-Friday rule (holiday, adjusted workday), official or provisional."""
+
+    __tablename__ = "working_calendar"
+    day: date = Field(primary_key=True)
+    kind: str = Field(max_length=20)
+    name: str = ""
+    official: bool = True
+    source: str = Field(default="", max_length=32)
+
+
+class CaseCounter(SQLModel, table=True):
+    """The last case number issued per prefix and day (HALL-20261121-000123)."""
+
+    __tablename__ = "case_counters"
+    prefix: str = Field(primary_key=True, max_length=16)
+    day: date = Field(primary_key=True)
+    last: int = 0
+
+
+class ChainAnchor(SQLModel, table=True):
+    """The head of every case's hash chain at one moment: a deleted tail cannot go unnoticed after it."""
+
+    __tablename__ = "chain_anchors"
+    id: int | None = Field(default=None, primary_key=True)
+    anchored_at: datetime = _ts(nullable=False, index=True)
+    digest: str = Field(max_length=64)  # sha256 over the canonical JSON of ``heads``
+    case_count: int = 0
+    heads: dict[str, Any] = _json()  # {case_no: [last_seq, head_hash]}
+
+
+class CaseHistory(SQLModel, table=True):
+    """A closed case's Temporal history (``WorkflowHistory.to_json()``), kept after the server's retention."""
+
+    __tablename__ = "case_histories"
+    case_no: str = Field(primary_key=True, foreign_key="cases.case_no", max_length=40)
+    workflow_id: str = Field(max_length=80)
+    run_id: str = Field(max_length=64)
+    history: str  # unbounded VARCHAR: the JSON text exactly as fetched
+    sha256: str = Field(max_length=64)
+    event_count: int
+    archived_at: datetime = _ts(nullable=False)

@@ -1,0 +1,185 @@
+"""Every write to PostgreSQL. Activities and the seeding commands call these; nothing else writes SQL."""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from casehall.core.hashing import GENESIS, event_hash
+from casehall.models.consultation import RecordConsultationEventInput
+from casehall.models.payloads import FINAL_STATUSES, RecordEventInput
+from casehall.models.tables import (
+    ApiToken,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Consultation,
+    ConsultationEvent,
+    Department,
+    Document,
+    ServiceItem,
+    Task,
+    User,
+)
+
+
+def _case_row(inp: RecordEventInput) -> dict[str, Any]:
+    view = inp.case
+    return {
+        "case_no": view.case_no, "item_code": view.item_code, "department_code": view.department_code,
+        "status": view.status.value, "applicant_name": view.applicant.name,
+        "applicant_phone": view.applicant.phone, "applicant_id_number": view.applicant.id_number,
+        "channel": view.channel.value, "hall": view.hall, "window": view.window,
+        "description": view.description, "handling_mode": view.handling_mode.value,
+        "cross_region_urgent": view.cross_region_urgent, "first_clerk_id": view.first_clerk_id,
+        "clerk_id": view.clerk_id, "helper_id": view.helper_id, "parent_case_no": view.parent_case_no,
+        "registered_at": view.registered_at,
+        "deadline": view.deadline,
+        "deadline_provisional": view.deadline_provisional, "clock_paused": view.clock_paused,
+        "missing_materials": view.missing_materials, "result": view.result,
+        "satisfaction": view.satisfaction.value if view.satisfaction else None,
+        "closed_at": view.closed_at, "updated_at": inp.at, "last_seq": inp.seq,
+    }
+
+
+async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
+    """Apply one transition in the caller's transaction. False if (case, seq) was already recorded."""
+    row = _case_row(inp)
+    upsert = insert(Case).values(**row)
+    await session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[col(Case.case_no)],
+            set_={k: upsert.excluded[k] for k in row if k != "case_no"},
+            where=col(Case.last_seq) < inp.seq,
+        )
+    )
+    prev = await session.scalar(
+        select(col(CaseEvent.hash)).where(col(CaseEvent.case_no) == inp.case.case_no, col(CaseEvent.seq) == inp.seq - 1)
+    )
+    actor_id = inp.actor.user_id if inp.actor else None
+    payload = inp.payload | ({"actor": inp.actor.username} if inp.actor else {})
+    prev_hash = prev or GENESIS
+    inserted = await session.scalar(
+        insert(CaseEvent)
+        .values(
+            case_no=inp.case.case_no, seq=inp.seq, type=inp.type, actor_id=actor_id,
+            actor_role=inp.actor.role.value if inp.actor else None, at=inp.at, payload=payload,
+            prev_hash=prev_hash,
+            hash=event_hash(prev_hash, inp.case.case_no, inp.seq, inp.type, actor_id, inp.at, payload),
+        )
+        .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
+        .returning(col(CaseEvent.id))
+    )
+    if inserted is None:
+        return False
+    await _apply_inbox_and_documents(session, inp)
+    return True
+
+
+async def _apply_inbox_and_documents(session: AsyncSession, inp: RecordEventInput) -> None:
+    case_no = inp.case.case_no
+    closing = inp.close_tasks if inp.case.status not in FINAL_STATUSES else None
+    open_tasks = col(Task.case_no) == case_no, col(Task.consultation_id).is_(None), col(Task.closed_at).is_(None)
+    if closing is None:
+        await session.execute(update(Task).where(*open_tasks).values(closed_at=inp.at))
+    elif closing:
+        await session.execute(
+            update(Task).where(*open_tasks, col(Task.kind).in_(closing)).values(closed_at=inp.at)
+        )
+    if inp.open_task:
+        spec = inp.open_task
+        await session.execute(
+            insert(Task).values(
+                case_no=case_no, opened_seq=inp.seq, kind=spec.kind, role=spec.role.value,
+                department_code=spec.department_code, summary=spec.summary, opened_at=inp.at, due_at=spec.due_at,
+            ).on_conflict_do_nothing(constraint="uq_tasks_source_seq")
+        )
+    if inp.document:
+        doc = inp.document
+        await session.execute(
+            insert(Document).values(
+                case_no=case_no, seq=inp.seq, kind=doc.kind, title=doc.title, content=doc.content,
+                issued_at=inp.at,
+            ).on_conflict_do_nothing(constraint="uq_documents_case_seq")
+        )
+
+
+async def next_case_no(session: AsyncSession, prefix: str, day: date) -> str:
+    """The next human-readable case number of the day, e.g. ``HALL-20261121-000123``."""
+    stmt = insert(CaseCounter).values(prefix=prefix, day=day, last=1)
+    last = await session.scalar(
+        stmt.on_conflict_do_update(
+            index_elements=[col(CaseCounter.prefix), col(CaseCounter.day)],
+            set_={"last": col(CaseCounter.last) + 1},
+        ).returning(col(CaseCounter.last))
+    )
+    return f"{prefix}-{day:%Y%m%d}-{last:06d}"
+
+
+async def upsert_department(session: AsyncSession, dept: Department) -> None:
+    values = dept.model_dump()
+    await session.execute(
+        insert(Department).values(**values).on_conflict_do_update(index_elements=["code"], set_=values)
+    )
+
+
+async def upsert_item(session: AsyncSession, item: ServiceItem) -> None:
+    values = item.model_dump()
+    await session.execute(
+        insert(ServiceItem).values(**values).on_conflict_do_update(index_elements=["code"], set_=values)
+    )
+
+
+async def add_user(session: AsyncSession, user: User) -> User | None:
+    """Create a user; None if the username is taken (seeding stays idempotent)."""
+    values = user.model_dump(exclude={"id"})
+    stmt = insert(User).values(**values).on_conflict_do_nothing(index_elements=["username"])
+    user_id = await session.scalar(stmt.returning(col(User.id)))
+    return None if user_id is None else User(id=user_id, **values)
+
+
+async def store_token(session: AsyncSession, token_hash: str, user_id: int, ttl: timedelta) -> datetime:
+    expires = datetime.now(UTC) + ttl
+    session.add(ApiToken(token_hash=token_hash, user_id=user_id, expires_at=expires))
+    # SQLModel sets __table__ on table models but does not declare it for type checkers.
+    await session.execute(ApiToken.__table__.delete().where(col(ApiToken.expires_at) < func.now()))  # type: ignore[attr-defined]
+    return expires
+
+
+async def record_consultation_event(session: AsyncSession, inp: RecordConsultationEventInput) -> bool:
+    """Apply one consultation transition; False if (consultation, seq) was already recorded."""
+    view = inp.view
+    row = {
+        "consultation_id": view.consultation_id, "case_no": view.case_no, "lead_department": view.lead_department,
+        "departments": view.departments, "status": view.status.value, "deadline": view.deadline,
+        "opened_at": view.opened_at, "concluded_at": view.conclusion.at if view.conclusion else None,
+        "state": view.model_dump(mode="json"), "last_seq": inp.seq,
+    }
+    upsert = insert(Consultation).values(**row)
+    await session.execute(upsert.on_conflict_do_update(
+        index_elements=[col(Consultation.consultation_id)],
+        set_={k: upsert.excluded[k] for k in row if k != "consultation_id"},
+        where=col(Consultation.last_seq) < inp.seq,
+    ))
+    inserted = await session.scalar(
+        insert(ConsultationEvent).values(
+            consultation_id=view.consultation_id, seq=inp.seq, type=inp.type,
+            actor_id=inp.actor.user_id if inp.actor else None, actor_role=inp.actor.role.value if inp.actor else None,
+            at=inp.at, payload=inp.payload | ({"actor": inp.actor.username} if inp.actor else {}),
+        ).on_conflict_do_nothing(constraint="uq_consultation_events_seq").returning(col(ConsultationEvent.id))
+    )
+    if inserted is None:
+        return False
+    mine = col(Task.consultation_id) == view.consultation_id, col(Task.closed_at).is_(None)
+    if inp.close_tasks:
+        await session.execute(update(Task).where(*mine).values(closed_at=inp.at))
+    for n, task in enumerate(inp.open_tasks):
+        await session.execute(insert(Task).values(
+            case_no=view.case_no, consultation_id=view.consultation_id, opened_seq=inp.seq * 100 + n,
+            kind=task.kind, role=task.role, department_code=task.department_code, summary=task.summary,
+            opened_at=inp.at, due_at=task.due_at,
+        ).on_conflict_do_nothing(constraint="uq_tasks_source_seq"))
+    return True

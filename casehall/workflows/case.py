@@ -1,0 +1,343 @@
+"""CaseWorkflow: one case at a window, from registration to callback (workflow id ``case-<case no>``)."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+
+from casehall.workflows import no_veto, several_matters, tolerant_acceptance
+from casehall.workflows.access import require_decider, require_responsible, require_writer
+from casehall.workflows.assisted_handling import AssistedHandling
+from casehall.workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
+from casehall.workflows.case_base import CLERK_STATES, SUPPLEMENT_STATES
+from casehall.workflows.case_consultation import CaseConsultation
+from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
+
+with workflow.unsafe.imports_passed_through():
+    from casehall.models.consultation import ConsultationView
+    from casehall.models.payloads import (
+        FINAL_STATUSES,
+        AcceptInput,
+        CalendarChanged,
+        CaseStatus,
+        CaseView,
+        CompleteInput,
+        HandlingInput,
+        HandoverInput,
+        Instruction,
+        OverdueSupplementInput,
+        RegisterCaseInput,
+        Role,
+        SatisfactionInput,
+        SupplementInput,
+        VetoDecisionInput,
+        VetoRequestInput,
+    )
+
+
+
+RECTIFICATION_ESCALATES_ONCE = "rectification-escalates-once"
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow(CaseConsultation, AssistedHandling):
+    @workflow.init
+    def __init__(self, inp: RegisterCaseInput) -> None:
+        self.inp = inp
+        self.item = inp.item
+        self.view = inp.carried or CaseView(
+            case_no=inp.case_no, item_code=inp.item.code, department_code=inp.item.department_code,
+            status=CaseStatus.REGISTERED, applicant=inp.applicant, channel=inp.channel, hall=inp.hall,
+            window=inp.window, description=inp.description, handling_mode=inp.handling_mode,
+            cross_region_urgent=inp.cross_region_urgent, first_clerk_id=inp.clerk.user_id,
+            clerk_id=inp.clerk.user_id, registered_at=workflow.now(), phase_started_at=workflow.now(),
+            missing_materials=[m.name for m in tolerant_acceptance.missing(inp.item, inp.submitted_materials)],
+            parent_case_no=inp.parent_case_no, matters=[m.case_no for m in inp.matters],
+        )
+        self.lock = asyncio.Lock()
+        self.consultation: workflow.ChildWorkflowHandle[Any, ConsultationView] | None = None
+
+    # ---- the case's life ------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: RegisterCaseInput) -> CaseView:
+        if inp.carried is None:
+            await self._record("registered", inp.clerk, {
+                "item": inp.item.code, "submitted": inp.submitted_materials,
+                "missing": self.view.missing_materials, "handling_mode": inp.handling_mode.value,
+                "cross_region_urgent": inp.cross_region_urgent,
+                **({"matters": self.view.matters} if inp.matters else {}),
+            })
+            if inp.matters:
+                await self._run_matters()
+        while self.view.status not in FINAL_STATUSES:
+            status = self.view.status
+            phase = {
+                CaseStatus.AWAITING_SUPPLEMENT: self._supplement_phase,
+                CaseStatus.VETO_REQUESTED: self._veto_phase,
+                CaseStatus.AWAITING_CALLBACK: self._callback_phase,
+                CaseStatus.RECTIFICATION: self._rectification_phase,
+                CaseStatus.IN_CONSULTATION: self._consultation_phase,
+            }.get(status)
+            await (phase() if phase else workflow.wait_condition(lambda s=status: self.view.status != s))  # type: ignore[misc]
+            if workflow.info().is_continue_as_new_suggested() and self.view.status not in FINAL_STATUSES:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self.inp.model_copy(update={"carried": self.view}))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view
+
+    async def _supplement_phase(self) -> None:
+        rules = self.item.rules
+        days = self.view.supplement_window_days or rules.supplement_days
+        points = [days] + ([days - rules.supplement_reminder_days] if days > rules.supplement_reminder_days
+                           and rules.supplement_reminder_days else [])
+        deadline, *reminders = await self._deadlines(self.view.phase_started_at, points)
+        await deadline_with_reminders(
+            self._left(CaseStatus.AWAITING_SUPPLEMENT), deadline.at, [r.at for r in reminders],
+            remind=lambda: self._step("supplement_reminder", {"missing": self.view.missing_materials}),
+            on_deadline=self._supplement_overdue, skip=self.view.phase_steps_done,
+        )
+
+    async def _supplement_overdue(self) -> None:
+        self._set_status(CaseStatus.SUPPLEMENT_OVERDUE)
+        await self._record("supplement_overdue", None, {"missing": self.view.missing_materials},
+                           open_task=self._task("supplement_overdue", Role.MANAGER, "补正期限已到，材料仍未补齐"))
+
+    async def _veto_phase(self) -> None:
+        veto = self.view.veto
+        assert veto is not None
+        await workflow.wait_condition(lambda: veto.escalate_at is not None)
+        assert veto.remind_at is not None and veto.escalate_at is not None
+        await approval_with_escalation(
+            self._left(CaseStatus.VETO_REQUESTED), veto.remind_at, veto.escalate_at,
+            remind=lambda: self._step("veto_reminder", {"to": Role.MANAGER.value}),
+            escalate=lambda: self._step(
+                "veto_escalated", {"to": Role.DIRECTOR.value},
+                open_task=self._task("veto", Role.DIRECTOR, "否决申请超时未审批，已升级")),
+            skip=self.view.phase_steps_done,
+        )
+
+    async def _callback_phase(self) -> None:
+        at = self.view.phase_started_at + timedelta(days=self.item.rules.callback_calendar_days)
+        if not await wait_until(self._left(CaseStatus.AWAITING_CALLBACK), at):
+            await self._rate(None, self.item.rules.default_rating, "no answer: default rating")
+
+    async def _rectification_phase(self) -> None:
+        """The manager rectifies by the due time, or the director is asked to."""
+        await workflow.wait_condition(lambda: self.view.rectification_due is not None)
+        due = self.view.rectification_due
+        assert due is not None
+        escalate = lambda: self._step(  # noqa: E731
+            "rectification_escalated", {"to": Role.DIRECTOR.value},
+            open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级"))
+        done = self._left(CaseStatus.RECTIFICATION)
+        if workflow.patched(RECTIFICATION_ESCALATES_ONCE):
+            await deadline_with_reminders(done, due, [], remind=escalate, on_deadline=escalate,
+                                          skip=self.view.phase_steps_done)
+            return
+        # Cases started before the patch recorded a redundant "rectification_overdue" at the same moment.
+        await approval_with_escalation(
+            done, due, due, remind=lambda: self._step("rectification_overdue", {}), escalate=escalate,
+            skip=self.view.phase_steps_done,
+        )
+
+    async def _run_matters(self) -> None:
+        """Start one child case per matter, wait until each is completed or decided, give one combined result."""
+        self._set_status(CaseStatus.IN_HANDLING)
+        children = [
+            await workflow.start_child_workflow(CaseWorkflow.run, child, id=f"case-{child.case_no}")
+            for child in several_matters.matter_inputs(self.inp)
+        ]
+        await self._record("matters_dispatched", None, {"matters": self.view.matters})
+        results: list[CaseView] = list(await asyncio.gather(*children))
+        now = workflow.now()
+        self.view.result = several_matters.summary(results)
+        self._set_status(CaseStatus.AWAITING_CALLBACK)
+        await self._record("matters_finished", None, {"result": self.view.result},
+                           document=several_matters.combined_result(self.view, results, now))
+
+    # ---- human actions: updates with validators ---------------------------------------------------------
+    @workflow.update
+    async def registration(self) -> CaseView:
+        """Answers once the registration is stored, so the caller can read the case at once."""
+        await workflow.wait_condition(lambda: self.view.last_seq >= 1)
+        return self.view
+
+    @workflow.update
+    async def accept(self, inp: AcceptInput) -> CaseView:
+        await self._accept(inp.actor, "accepted")
+        return self.view
+
+    @accept.validator
+    def _validate_accept(self, inp: AcceptInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_status(CLERK_STATES, "accepted")
+
+    @workflow.update
+    async def supplement(self, inp: SupplementInput) -> CaseView:
+        self.view.missing_materials = [m for m in self.view.missing_materials if m not in inp.items]
+        by_helper = inp.actor.user_id == self.view.helper_id
+        payload = {"items": inp.items, "still_missing": self.view.missing_materials,
+                   "on_behalf_of_applicant": inp.on_behalf_of_applicant or by_helper, "by_helper": by_helper}
+        await self._record("supplement_received", inp.actor, payload)
+        if not tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
+            if self.view.status == CaseStatus.AWAITING_MATERIALS:
+                await self._accept(inp.actor, "accepted")
+            elif not self.view.missing_materials and self.view.status in SUPPLEMENT_STATES:
+                await self._resume_clock(inp.actor, "materials_complete", close=["supplement_overdue"])
+        return self.view
+
+    @supplement.validator
+    def _validate_supplement(self, inp: SupplementInput) -> None:
+        require_responsible(inp.actor, self.view, self.item, allow_helper=True)
+        self._require_status(SUPPLEMENT_STATES | {CaseStatus.AWAITING_MATERIALS}, "supplemented")
+        tolerant_acceptance.check_supplement(self.view, inp.items)
+
+    @workflow.update
+    async def decide_overdue_supplement(self, inp: OverdueSupplementInput) -> CaseView:
+        if inp.extend_days:
+            self.view.supplement_window_days = inp.extend_days
+            self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
+            await self._record("supplement_extended", inp.actor, {"days": inp.extend_days},
+                               close_tasks=["supplement_overdue"])
+        else:
+            await self._resume_clock(inp.actor, "proceed_without_missing", close=["supplement_overdue"])
+        return self.view
+
+    @decide_overdue_supplement.validator
+    def _validate_overdue(self, inp: OverdueSupplementInput) -> None:
+        require_decider(inp.actor, self.item, "decide on overdue supplements")
+        self._require_status({CaseStatus.SUPPLEMENT_OVERDUE}, "given an overdue-supplement decision")
+
+    @workflow.update
+    async def request_veto(self, inp: VetoRequestInput) -> CaseView:
+        await self._request_veto(inp.actor, inp.reasons, inp.legal_basis, {})
+        return self.view
+
+    @request_veto.validator
+    def _validate_request_veto(self, inp: VetoRequestInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        no_veto.check_request(self.view)
+
+    @workflow.update
+    async def decide_veto(self, inp: VetoDecisionInput) -> CaseView:
+        veto = self.view.veto
+        assert veto is not None
+        if veto.approve is not None:  # the same decision again: the first answer, nothing recorded
+            return self.view
+        now = workflow.now()
+        veto.decided_by, veto.approve, veto.instruction = inp.actor, inp.approve, inp.instruction
+        veto.comment, veto.decided_at = inp.comment, now
+        payload = {"approve": inp.approve, "instruction": inp.instruction, "comment": inp.comment}
+        if inp.approve:
+            self._set_status(CaseStatus.REJECTED)
+            self.view.closed_at = now
+            await self._record("veto_approved", inp.actor, payload,
+                               document=no_veto.rejection_notice(self.view, self.item, veto, now))
+            return self.view
+        self.view.instruction = inp.instruction
+        self._set_status(veto.resume_status)  # the case continues where it was, with the instruction
+        await self._record("veto_refused", inp.actor, payload, close_tasks=["veto"])
+        if inp.instruction == Instruction.ACCEPT and veto.resume_status in CLERK_STATES:
+            await self._accept(inp.actor, "accepted_on_instruction")
+        elif inp.instruction == Instruction.JOINT_CONSULTATION and inp.consultation is not None:
+            await self._convene(inp.actor, inp.consultation, cannot_be_handled=False)
+        return self.view
+
+    @decide_veto.validator
+    def _validate_decide_veto(self, inp: VetoDecisionInput) -> None:
+        no_veto.check_decision(self.view, self.item, inp)
+
+    @workflow.update
+    async def handover(self, inp: HandoverInput) -> CaseView:
+        previous = self.view.clerk_id
+        self.view.clerk_id = inp.to.user_id
+        await self._record("handed_over", inp.actor,
+                           {"from": previous, "to": inp.to.user_id, "to_username": inp.to.username,
+                            "reason": inp.reason})
+        return self.view
+
+    @handover.validator
+    def _validate_handover(self, inp: HandoverInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_open()
+        if inp.to.role != Role.CLERK or inp.to.user_id == self.view.clerk_id:
+            raise refuse(INVALID, "a case can be handed over only to another clerk")
+
+    @workflow.update
+    async def arrange_handling(self, inp: HandlingInput) -> CaseView:
+        self.view.handling_mode = inp.mode
+        await self._record("handling_arranged", inp.actor, {
+            "mode": inp.mode.value, "address": inp.address,
+            "appointment_at": inp.appointment_at.isoformat() if inp.appointment_at else None})
+        return self.view
+
+    @arrange_handling.validator
+    def _validate_handling(self, inp: HandlingInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        self._require_open()
+        if inp.mode.value == "home_visit" and inp.appointment_at is None:
+            raise refuse(INVALID, "a home visit needs an appointment time")
+
+    @workflow.update
+    async def complete(self, inp: CompleteInput) -> CaseView:
+        self.view.result = inp.result
+        if self.view.parent_case_no:  # a matter: the applicant is called back once, on the combined case
+            self._close()
+        else:
+            self._set_status(CaseStatus.AWAITING_CALLBACK)
+        await self._record("completed", inp.actor, {"result": inp.result})
+        return self.view
+
+    @complete.validator
+    def _validate_complete(self, inp: CompleteInput) -> None:
+        require_responsible(inp.actor, self.view, self.item)
+        if self.view.matters:
+            raise refuse(INVALID_STATE, "a case of several matters completes when each of its matters does")
+        self._require_status({CaseStatus.IN_HANDLING}, "completed")
+
+    @workflow.update
+    async def record_satisfaction(self, inp: SatisfactionInput) -> CaseView:
+        await self._rate(inp.actor, inp.grade, inp.comment)
+        return self.view
+
+    @record_satisfaction.validator
+    def _validate_satisfaction(self, inp: SatisfactionInput) -> None:
+        require_writer(inp.actor)
+        self._require_status({CaseStatus.AWAITING_CALLBACK}, "rated")
+
+    @workflow.update
+    async def rectify(self, inp: CompleteInput) -> CaseView:
+        self.view.result = inp.result
+        self._close()
+        await self._record("rectified", inp.actor, {"result": inp.result})
+        return self.view
+
+    @rectify.validator
+    def _validate_rectify(self, inp: CompleteInput) -> None:
+        require_decider(inp.actor, self.item, "record a rectification")
+        self._require_status({CaseStatus.RECTIFICATION}, "rectified")
+
+    @workflow.signal
+    async def calendar_changed(self, change: CalendarChanged) -> None:
+        """A new official schedule: recompute a provisional legal deadline from how it was computed."""
+        basis = self.view.deadline_basis
+        if basis is None or not self.view.deadline_provisional or self.view.status in FINAL_STATUSES:
+            return
+        old = self.view.deadline
+        if basis.working_days is not None:
+            (new,) = await self._deadlines(basis.start, [basis.working_days], change.version)
+            if self.view.clock_paused:
+                self.view.remaining_seconds = await self._working_seconds(basis.start, new.at, change.version)
+        else:
+            new = await self._resumed_deadline(basis, change.version)
+        if new.at == old and new.provisional:
+            return
+        self._set_deadline(new)
+        await self._record("deadline_recomputed", None, {
+            "old": old.isoformat() if old else None, "new": new.at.isoformat(), "provisional": new.provisional,
+            "calendar_year": change.year, "calendar_version": change.version})
+
+    @workflow.query
+    def state(self) -> CaseView:
+        return self.view
