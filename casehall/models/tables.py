@@ -227,3 +227,26 @@ class CaseHistory(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     event_count: int
     archived_at: datetime = _ts(nullable=False)
+
+
+class CaseNumberVoid(SQLModel, table=True):
+    """A case number taken but never used (its workflow could not start): numbers have gaps, each explained."""
+
+    __tablename__ = "case_number_voids"
+    case_no: str = Field(primary_key=True, max_length=40)
+    reason: str
+    voided_at: datetime = _ts(nullable=False)
+
+
+class FailingWork(SQLModel, table=True):
+    """A transition the database refused for good: the case waits for an operator (``casehall cases failing``)."""
+
+    __tablename__ = "failing_work"
+    __table_args__ = (UniqueConstraint("workflow_id", "seq", name="uq_failing_work_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(max_length=80, index=True)
+    seq: int
+    event_type: str = Field(max_length=64)
+    error: str
+    failed_at: datetime = _ts(nullable=False)
+    resolved_at: datetime | None = _ts(nullable=True)
