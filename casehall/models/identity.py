@@ -239,10 +239,10 @@ class ApplicantIdentity(BaseModel):
     def _type_fits_kind(cls, value: IdType, info: ValidationInfo) -> IdType:
         kind = info.data.get("kind")
         if kind is not None and value not in TYPES_OF[kind]:
-            zh = "企业或其他组织应使用统一社会信用代码" if kind is ApplicantKind.COMPANY else "个人不能使用统一社会信用代码"
-            en = ("a company proves itself with its unified social credit code" if kind is ApplicantKind.COMPANY
-                  else "a person cannot use a unified social credit code")
-            raise IdentityError("kind", zh, en)
+            if kind is ApplicantKind.COMPANY:
+                raise IdentityError("kind", "企业或其他组织应使用统一社会信用代码",
+                                    "a company proves itself with its unified social credit code")
+            raise IdentityError("kind", "个人不能使用统一社会信用代码", "a person cannot use a unified social credit code")
         return value
 
     @field_validator("id_number")
