@@ -242,7 +242,8 @@ class ApplicantIdentity(BaseModel):
             if kind is ApplicantKind.COMPANY:
                 raise IdentityError("kind", "企业或其他组织应使用统一社会信用代码",
                                     "a company proves itself with its unified social credit code")
-            raise IdentityError("kind", "个人不能使用统一社会信用代码", "a person cannot use a unified social credit code")
+            raise IdentityError("kind", "个人不能使用统一社会信用代码",
+                                "a person cannot use a unified social credit code")
         return value
 
     @field_validator("id_number")
