@@ -32,6 +32,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
         description="Case workflows for service halls: the no-veto window, tolerant acceptance, callbacks.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served offline by routes/ui.py
     )
     errors.install(app)
     for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit):
