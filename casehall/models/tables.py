@@ -24,6 +24,10 @@ class Department(SQLModel, table=True):
     name: str
     kind: str = Field(max_length=16)  # bureau | department | section
     parent_code: str | None = Field(default=None, foreign_key="departments.code")
+    # What its official documents need ('' = not configured: the parent's value, then a generic wording).
+    doc_prefix: str = Field(default="", max_length=16)  # of the document number, e.g. 长政服 in 长政服不受〔2026〕12号
+    reconsideration_body: str = ""  # where an applicant applies for administrative reconsideration
+    court: str = ""  # where an applicant brings an administrative lawsuit
 
 
 class UserBase(SQLModel):
@@ -38,6 +42,7 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str
     active: bool = True
+    title: str = Field(default="", max_length=32)  # printed after the name on documents, e.g. 科长
 
 
 class ApiToken(SQLModel, table=True):
@@ -250,3 +255,29 @@ class FailingWork(SQLModel, table=True):
     error: str
     failed_at: datetime = _ts(nullable=False)
     resolved_at: datetime | None = _ts(nullable=True)
+
+
+class DocumentNumber(SQLModel, table=True):
+    """The last document number (文号) issued per authority, year and document kind."""
+
+    __tablename__ = "document_numbers"
+    authority_code: str = Field(primary_key=True, foreign_key="departments.code", max_length=32)
+    year: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=32)
+    last: int = 0
+
+
+class DocumentRegister(SQLModel, table=True):
+    """Every numbered document (发文登记): who issued which number for what (``ref``); minutes keep their content."""
+
+    __tablename__ = "document_register"
+    __table_args__ = (UniqueConstraint("authority_code", "year", "kind", "number", name="uq_document_register_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=120, unique=True)  # case:<case_no>:<seq> | consultation:<id>
+    authority_code: str = Field(foreign_key="departments.code", max_length=32)
+    year: int
+    kind: str = Field(max_length=32)
+    number: int
+    doc_no: str = Field(max_length=64)
+    issued_at: datetime = _ts(nullable=False)
+    content: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
