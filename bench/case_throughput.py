@@ -39,8 +39,10 @@ from bench.baseline import BenchBaselineWorkflow, bench_noop
 from casehall.api.intake import RegisterCase, UnknownItem, register_case
 from casehall.core.db import make_engine, make_sessionmaker
 from casehall.core.settings import Settings
-from casehall.core.temporal import workflow_id
-from casehall.models.payloads import AcceptInput, Actor, Applicant, CaseStatus, CompleteInput
+from casehall.models.case import Actor, Applicant
+from casehall.models.commands import Accept, Command, Completion
+from casehall.models.enums import CaseStatus
+from casehall.models.ids import case_workflow_id
 from casehall.stack.runtime import StartupError, check_database, connect_temporal
 from casehall.store import queries
 from casehall.workflows.case import CaseWorkflow
@@ -157,13 +159,13 @@ class CaseDriver:
         view = await _within("registering a case", register_case(
             self.client, self.sessions, self.settings.task_queue, body, self.clerk,
             tz=self.settings.timezone))
-        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(view.case_no))
+        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(view.case_no))
         view = await _within(f"accepting {view.case_no}",
-                             handle.execute_update(CaseWorkflow.accept, AcceptInput(actor=self.clerk)))
+                             handle.execute_update(CaseWorkflow.accept, Command(actor=self.clerk, body=Accept())))
         if view.status != CaseStatus.IN_HANDLING:
             raise BenchError(f"{view.case_no} is {view.status.value} after accepting, expected in_handling")
         view = await _within(f"completing {view.case_no}", handle.execute_update(
-            CaseWorkflow.complete, CompleteInput(actor=self.clerk, result="benchmark: done")))
+            CaseWorkflow.complete, Command(actor=self.clerk, body=Completion(result="benchmark: done"))))
         if view.status != CaseStatus.AWAITING_CALLBACK:
             raise BenchError(f"{view.case_no} is {view.status.value} after completing, expected awaiting_callback")
 

@@ -4,6 +4,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -13,10 +14,15 @@ from casehall.calendar.store import CalendarStore
 from casehall.core.db import make_engine, make_sessionmaker
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
-from casehall.workflows.case import CaseWorkflow
-from casehall.workflows.joint_consultation import JointConsultationWorkflow
+from casehall.store.case_store import CaseStore
+from casehall.workflows.registry import WORKFLOWS
 
-WORKFLOWS = [CaseWorkflow, JointConsultationWorkflow]
+log = logging.getLogger("casehall.worker")
+
+
+def case_activities(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> CaseActivities:
+    """The activities on PostgreSQL: the case store and the working calendars."""
+    return CaseActivities(CaseStore(sessions), CalendarStore(sessions, settings))
 
 
 def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
@@ -29,13 +35,14 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     engine = make_engine(settings.resolved_database_url())
     sessions = make_sessionmaker(engine)
     client = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace)
-    activities = CaseActivities(sessions, CalendarStore(sessions, settings))
     archiver = None
     if settings.archive_every_minutes > 0:  # keep closed histories beyond Temporal's retention
         every = timedelta(minutes=settings.archive_every_minutes)
         archiver = asyncio.create_task(archive_periodically(client, sessions, every))
+    log.info("worker polling task queue %s on %s (namespace %s)", settings.task_queue,
+             settings.resolved_temporal_address(), settings.temporal_namespace)
     try:
-        await build_worker(client, settings, activities).run()
+        await build_worker(client, settings, case_activities(sessions, settings)).run()
     finally:
         if archiver:
             archiver.cancel()

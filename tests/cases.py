@@ -15,16 +15,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.api.intake import RegisterCase, register_case
-from casehall.core.temporal import workflow_id
-from casehall.models.payloads import (
-    AcceptInput,
-    Actor,
-    Applicant,
-    CaseView,
-    CompleteInput,
-    Satisfaction,
-    SatisfactionInput,
-)
+from casehall.models.case import Actor, Applicant, CaseView
+from casehall.models.commands import Accept, Command, Completion, SatisfactionAnswer
+from casehall.models.enums import Satisfaction
+from casehall.models.ids import case_workflow_id
 from casehall.models.tables import Case, CaseEvent, Document, Task
 from casehall.workflows.case import CaseWorkflow
 
@@ -40,7 +34,7 @@ async def register(client: Client, sessions: async_sessionmaker[AsyncSession], c
 
 
 def handle(client: Client, case_no: str) -> WorkflowHandle[CaseWorkflow, CaseView]:
-    return client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case_no))
+    return client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(case_no))
 
 
 async def closed_case(client: Client, sessions: async_sessionmaker[AsyncSession], clerk: Actor, result: str = "办结",
@@ -48,9 +42,9 @@ async def closed_case(client: Client, sessions: async_sessionmaker[AsyncSession]
     """registered, accepted, completed, callback_rated: four events."""
     view = await register(client, sessions, clerk)
     h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result=result))
-    await h.execute_update(CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=grade))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+    await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result=result)))
+    await h.execute_update(CaseWorkflow.record_satisfaction, Command(actor=clerk, body=SatisfactionAnswer(grade=grade)))
     return view.case_no
 
 

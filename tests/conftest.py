@@ -15,18 +15,16 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.activities.case import CaseActivities
 from casehall.api.app import create_app
-from casehall.calendar.store import CalendarStore
 from casehall.core.db import make_engine, make_sessionmaker
 from casehall.core.settings import Settings
-from casehall.models.payloads import Actor
+from casehall.models.case import Actor
 from casehall.models.tables import User
 from casehall.stack.embedded import EmbeddedPostgres, free_port, temporal_test_server_path
 from casehall.stack.seed import DEMO_PASSWORD, USERS, seed_demo
 from casehall.store.migrate import upgrade
 from casehall.store.queries import actor_of
-from casehall.worker import build_worker
+from casehall.worker import build_worker, case_activities
 
 _db_names = itertools.count(1)
 
@@ -79,7 +77,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 async def client(time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], settings: Settings,
                  ) -> AsyncIterator[Client]:
     """A Temporal client with a casehall worker running on the time-skipping server."""
-    activities = CaseActivities(sessions, CalendarStore(sessions, settings))
+    activities = case_activities(sessions, settings)
     async with build_worker(time_env.client, settings, activities):
         yield time_env.client
 

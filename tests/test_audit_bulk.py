@@ -15,7 +15,7 @@ from casehall.audit.checks import CaseAudit, audit_closed_between
 from casehall.audit.replay import Verdict
 from casehall.cli.main import app
 from casehall.core.db import transaction
-from casehall.models.payloads import Actor
+from casehall.models.case import Actor
 from casehall.models.tables import Case
 from tests.cases import closed_case, events, handle
 

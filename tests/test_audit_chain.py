@@ -14,7 +14,7 @@ from casehall.audit import anchors
 from casehall.audit.chain import BreakKind, ChainBroken, ChainReport, anchor_chains, verify_chains
 from casehall.core.db import transaction
 from casehall.core.hashing import event_hash
-from casehall.models.payloads import Actor
+from casehall.models.case import Actor
 from casehall.models.tables import ChainAnchor
 from tests.cases import closed_case, events
 

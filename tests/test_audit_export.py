@@ -15,11 +15,8 @@ from typer.testing import CliRunner
 
 from casehall.cli.main import app
 from casehall.core.db import transaction
-from casehall.models.payloads import (
-    Actor,
-    VetoDecisionInput,
-    VetoRequestInput,
-)
+from casehall.models.case import Actor
+from casehall.models.commands import Command, VetoDecision, VetoRequest
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import case_row, closed_case, events, handle, register
 
@@ -27,9 +24,9 @@ from tests.cases import case_row, closed_case, events, handle, register
 async def rejected_case(client: Client, sessions: async_sessionmaker[AsyncSession], actors: dict[str, Actor]) -> str:
     view = await register(client, sessions, actors["clerk"])
     h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.request_veto, VetoRequestInput(
-        actor=actors["clerk"], reasons="禁止类目录", legal_basis="《市场主体登记管理条例》第十二条"))
-    await h.execute_update(CaseWorkflow.decide_veto, VetoDecisionInput(actor=actors["manager"], approve=True))
+    await h.execute_update(CaseWorkflow.request_veto, Command(actor=actors["clerk"],
+            body=VetoRequest(reasons="禁止类目录", legal_basis="《市场主体登记管理条例》第十二条")))
+    await h.execute_update(CaseWorkflow.decide_veto, Command(actor=actors["manager"], body=VetoDecision(approve=True)))
     return view.case_no
 
 

@@ -18,13 +18,10 @@ from casehall.audit.archive import archive_closed_cases, archive_periodically
 from casehall.audit.checks import replay_case
 from casehall.audit.replay import Verdict
 from casehall.core.db import transaction
-from casehall.models.payloads import (
-    AcceptInput,
-    Actor,
-    CaseView,
-    RegisterCaseInput,
-    Satisfaction,
-)
+from casehall.models.case import Actor, CaseView, RegisterCaseInput
+from casehall.models.commands import Accept, Command
+from casehall.models.enums import Satisfaction
+from casehall.models.events import EventType
 from casehall.models.tables import CaseHistory
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import HISTORIES, closed_case, eventually, handle, register
@@ -38,7 +35,7 @@ class SkipsARecord(CaseWorkflow):
     async def run(self, inp: RegisterCaseInput) -> CaseView:
         return await super().run(inp)
 
-    async def _record(self, event: str, *args: Any, **kw: Any) -> None:
+    async def _record(self, event: EventType, *args: Any, **kw: Any) -> None:
         if self.view.last_seq == 1:
             self.view.last_seq += 1
             return
@@ -53,7 +50,7 @@ class ExtraLocalActivity(CaseWorkflow):
     async def run(self, inp: RegisterCaseInput) -> CaseView:
         return await super().run(inp)
 
-    async def _record(self, event: str, *args: Any, **kw: Any) -> None:
+    async def _record(self, event: EventType, *args: Any, **kw: Any) -> None:
         await self._deadlines(workflow.now(), [1])
         await super()._record(event, *args, **kw)
 
@@ -93,7 +90,8 @@ async def test_replays_from_server_archive_and_file(client: Client, sessions: as
 async def test_open_case_replays_to_its_current_state(client: Client, sessions: async_sessionmaker[AsyncSession],
                                                       actors: dict[str, Actor]) -> None:
     view = await register(client, sessions, actors["clerk"], materials=["经营者身份证明", "经营场所使用证明"])
-    await handle(client, view.case_no).execute_update(CaseWorkflow.accept, AcceptInput(actor=actors["clerk"]))
+    await handle(client, view.case_no).execute_update(CaseWorkflow.accept, Command(actor=actors["clerk"],
+            body=Accept()))
     report = await replay_case(client, sessions, view.case_no)
     assert report.ok and report.replayed_events == 2, report  # registered, accepted_tolerantly
     assert not (await archive_closed_cases(client, sessions)).skipped  # an open case is not archived

@@ -13,18 +13,18 @@ from typer.testing import CliRunner
 from casehall.audit.rebuild import CaseState, state_of
 from casehall.audit.timeline import case_timeline
 from casehall.cli.main import app
-from casehall.models.payloads import (
-    AcceptInput,
-    Actor,
-    CompleteInput,
-    HandoverInput,
-    Instruction,
-    Satisfaction,
-    SatisfactionInput,
-    SupplementInput,
-    VetoDecisionInput,
-    VetoRequestInput,
+from casehall.models.case import Actor
+from casehall.models.commands import (
+    Accept,
+    Command,
+    Completion,
+    Handover,
+    SatisfactionAnswer,
+    Supplement,
+    VetoDecision,
+    VetoRequest,
 )
+from casehall.models.enums import Instruction, Satisfaction
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import ALL_MKT, case_row, events, handle, register
 
@@ -48,13 +48,14 @@ async def test_timeline_as_of(time_env: WorkflowEnvironment, client: Client,
     view = await register(client, sessions, clerk)
     h = handle(client, view.case_no)
     await time_env.sleep(HOUR)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     await time_env.sleep(HOUR)
-    await h.execute_update(CaseWorkflow.handover, HandoverInput(actor=clerk, to=clerk2, reason="调岗"))
+    await h.execute_update(CaseWorkflow.handover, Command(actor=clerk, body=Handover(to=clerk2, reason="调岗")))
     await time_env.sleep(HOUR)
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk2, result="营业执照已发放"))
+    await h.execute_update(CaseWorkflow.complete, Command(actor=clerk2, body=Completion(result="营业执照已发放")))
     await h.execute_update(CaseWorkflow.record_satisfaction,
-                           SatisfactionInput(actor=clerk2, grade=Satisfaction.VERY_SATISFIED, comment="很快"))
+                           Command(actor=clerk2,
+                                   body=SatisfactionAnswer(grade=Satisfaction.VERY_SATISFIED, comment="很快")))
     final = await assert_state_matches_projection(sessions, view.case_no)
     assert final.status == "closed" and final.clerk_id == clerk2.user_id
 
@@ -85,8 +86,8 @@ async def test_decisions_and_documents(client: Client, sessions: async_sessionma
     clerk, manager = actors["clerk"], actors["manager"]
     rejected = await register(client, sessions, clerk)
     h = handle(client, rejected.case_no)
-    await h.execute_update(CaseWorkflow.request_veto, VetoRequestInput(actor=clerk, **VETO))
-    await h.execute_update(CaseWorkflow.decide_veto, VetoDecisionInput(actor=manager, approve=True))
+    await h.execute_update(CaseWorkflow.request_veto, Command(actor=clerk, body=VetoRequest(**VETO)))
+    await h.execute_update(CaseWorkflow.decide_veto, Command(actor=manager, body=VetoDecision(approve=True)))
     state = await assert_state_matches_projection(sessions, rejected.case_no)
     assert state.status == "rejected" and state.closed_at is not None
     async with sessions() as s:
@@ -101,30 +102,30 @@ async def test_decisions_and_documents(client: Client, sessions: async_sessionma
 
     refused = await register(client, sessions, clerk)
     h = handle(client, refused.case_no)
-    await h.execute_update(CaseWorkflow.request_veto, VetoRequestInput(actor=clerk, **VETO))
-    await h.execute_update(CaseWorkflow.decide_veto, VetoDecisionInput(
-        actor=manager, approve=False, instruction=Instruction.ACCEPT, comment="可以办"))
+    await h.execute_update(CaseWorkflow.request_veto, Command(actor=clerk, body=VetoRequest(**VETO)))
+    await h.execute_update(CaseWorkflow.decide_veto, Command(actor=manager,
+            body=VetoDecision(approve=False, instruction=Instruction.ACCEPT, comment="可以办")))
     state = await assert_state_matches_projection(sessions, refused.case_no)
     assert state.status == "in_handling" and state.deadline is not None
 
     handling = await register(client, sessions, clerk)
     h = handle(client, handling.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.request_veto, VetoRequestInput(actor=clerk, **VETO))
-    await h.execute_update(CaseWorkflow.decide_veto, VetoDecisionInput(
-        actor=manager, approve=False, instruction=Instruction.ACCEPT))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+    await h.execute_update(CaseWorkflow.request_veto, Command(actor=clerk, body=VetoRequest(**VETO)))
+    await h.execute_update(CaseWorkflow.decide_veto, Command(actor=manager,
+            body=VetoDecision(approve=False, instruction=Instruction.ACCEPT)))
     state = await assert_state_matches_projection(sessions, handling.case_no)
     assert state.status == "in_handling"  # a refused veto returns the case to where it was
-    await h.execute_update(CaseWorkflow.handover, HandoverInput(actor=clerk, to=actors["clerk2"]))
+    await h.execute_update(CaseWorkflow.handover, Command(actor=clerk, body=Handover(to=actors["clerk2"])))
     state = await assert_state_matches_projection(sessions, handling.case_no)
     assert state.status == "in_handling" and state.clerk_id == actors["clerk2"].user_id
 
     tolerant = await register(client, sessions, clerk, materials=ALL_MKT[:2])
     h = handle(client, tolerant.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     paused = await assert_state_matches_projection(sessions, tolerant.case_no)
     assert paused.clock_paused and paused.missing_materials == [ALL_MKT[2]]
-    await h.execute_update(CaseWorkflow.supplement, SupplementInput(actor=clerk, items=[ALL_MKT[2]]))
+    await h.execute_update(CaseWorkflow.supplement, Command(actor=clerk, body=Supplement(items=[ALL_MKT[2]])))
     resumed = await assert_state_matches_projection(sessions, tolerant.case_no)
     assert resumed.status == "in_handling" and not resumed.clock_paused and resumed.missing_materials == []
     async with sessions() as s:
@@ -137,7 +138,8 @@ async def test_timeline_endpoint_and_show(api: httpx.AsyncClient, tokens: dict[s
                                           client: Client, sessions: async_sessionmaker[AsyncSession],
                                           actors: dict[str, Actor], database_url: str) -> None:
     view = await register(client, sessions, actors["clerk"])
-    await handle(client, view.case_no).execute_update(CaseWorkflow.accept, AcceptInput(actor=actors["clerk"]))
+    await handle(client, view.case_no).execute_update(CaseWorkflow.accept, Command(actor=actors["clerk"],
+            body=Accept()))
     r = await api.get(f"/audit/cases/{view.case_no}/timeline", headers=tokens["auditor"])
     assert r.status_code == 200, r.text
     body = r.json()

@@ -8,7 +8,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from casehall.calendar.admin import import_schedule, notify_open_cases
 from casehall.calendar.workdays import parse_schedule
-from casehall.models.payloads import AcceptInput, Actor
+from casehall.models.case import Actor
+from casehall.models.commands import Accept, Command
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import SHANGHAI, case_row, handle, register, travel_to
 
@@ -17,7 +18,7 @@ CSV_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n2027-01-09,adjusted_workd
 
 async def _accepted(client: Client, sessions: async_sessionmaker[AsyncSession], clerk: Actor) -> str:
     view = await register(client, sessions, clerk, item_code="SOCIAL-003", materials=["参保人身份证明"])
-    await handle(client, view.case_no).execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    await handle(client, view.case_no).execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     return view.case_no
 
 

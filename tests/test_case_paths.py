@@ -9,17 +9,9 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.calendar.workdays import WorkingCalendar
-from casehall.models.payloads import (
-    AcceptInput,
-    Actor,
-    CaseStatus,
-    CompleteInput,
-    HandlingInput,
-    HandlingMode,
-    HandoverInput,
-    Satisfaction,
-    SatisfactionInput,
-)
+from casehall.models.case import Actor
+from casehall.models.commands import Accept, Command, Completion, Handling, Handover, SatisfactionAnswer
+from casehall.models.enums import CaseStatus, HandlingMode, Satisfaction
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import (
     SHANGHAI,
@@ -41,13 +33,13 @@ async def test_handover_moves_responsibility(
     view = await register(client, sessions, clerk)
     h = handle(client, view.case_no)
     try:
-        await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk2))
+        await h.execute_update(CaseWorkflow.accept, Command(actor=clerk2, body=Accept()))
         raise AssertionError("another clerk must not drive the case before a handover")
     except WorkflowUpdateFailedError as err:
         assert "another clerk" in str(err.cause)
-    moved = await h.execute_update(CaseWorkflow.handover, HandoverInput(actor=clerk, to=clerk2, reason="换班"))
+    moved = await h.execute_update(CaseWorkflow.handover, Command(actor=clerk, body=Handover(to=clerk2, reason="换班")))
     assert moved.clerk_id == clerk2.user_id and moved.first_clerk_id == clerk.user_id
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk2))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk2, body=Accept()))
     assert (await case_row(sessions, view.case_no)).clerk_id == clerk2.user_id
     assert await event_types(sessions, view.case_no) == ["registered", "handed_over", "accepted"]
 
@@ -59,14 +51,15 @@ async def test_cannot_come_home_visit_is_recorded(
     view = await register(client, sessions, clerk)
     h = handle(client, view.case_no)
     try:
-        await h.execute_update(CaseWorkflow.arrange_handling, HandlingInput(actor=clerk, mode=HandlingMode.HOME_VISIT))
+        await h.execute_update(CaseWorkflow.arrange_handling, Command(actor=clerk,
+                body=Handling(mode=HandlingMode.HOME_VISIT)))
         raise AssertionError("a home visit needs an appointment")
     except WorkflowUpdateFailedError as err:
         assert "appointment" in str(err.cause)
     at = datetime(2026, 12, 2, 14, 0, tzinfo=SHANGHAI)
-    await h.execute_update(CaseWorkflow.arrange_handling, HandlingInput(
-        actor=clerk, mode=HandlingMode.HOME_VISIT, appointment_at=at, address="长春市朝阳区某小区"))
-    accepted = await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    await h.execute_update(CaseWorkflow.arrange_handling, Command(actor=clerk,
+            body=Handling(mode=HandlingMode.HOME_VISIT, appointment_at=at, address="长春市朝阳区某小区")))
+    accepted = await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     assert accepted.handling_mode == HandlingMode.HOME_VISIT and accepted.deadline is not None
     assert (await case_row(sessions, view.case_no)).handling_mode == "home_visit"
 
@@ -78,8 +71,8 @@ async def test_cross_region_urgent_gets_expedited_deadline(
     normal = await register(client, sessions, clerk, item_code="SOCIAL-003", materials=["参保人身份证明"])
     urgent = await register(client, sessions, clerk, item_code="SOCIAL-003", materials=["参保人身份证明"],
                             cross_region_urgent=True, description="外地参保人，急需转移")
-    n = await handle(client, normal.case_no).execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    u = await handle(client, urgent.case_no).execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    n = await handle(client, normal.case_no).execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+    u = await handle(client, urgent.case_no).execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     assert n.deadline and u.deadline and u.deadline < n.deadline
     calendar = WorkingCalendar.builtin()
     start = (await case_row(sessions, urgent.case_no)).registered_at
@@ -94,10 +87,10 @@ async def test_dissatisfied_callback_reopens_as_rectification(
     await travel_to(time_env, datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI))  # Monday
     view = await register(client, sessions, clerk)
     h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="已办结"))
-    reopened = await h.execute_update(CaseWorkflow.record_satisfaction, SatisfactionInput(
-        actor=clerk, grade=Satisfaction.DISSATISFIED, comment="等了太久"))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+    await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result="已办结")))
+    reopened = await h.execute_update(CaseWorkflow.record_satisfaction, Command(actor=clerk,
+            body=SatisfactionAnswer(grade=Satisfaction.DISSATISFIED, comment="等了太久")))
     assert reopened.status == CaseStatus.RECTIFICATION
     assert [(t.kind, t.role) for t in await open_tasks(sessions, view.case_no)] == [("rectification", "manager")]
 
@@ -106,7 +99,7 @@ async def test_dissatisfied_callback_reopens_as_rectification(
 
     await travel_to(time_env, datetime(2026, 11, 30, 17, 5, tzinfo=SHANGHAI))  # 5 working days later
     await eventually(escalated)
-    done = await h.execute_update(CaseWorkflow.rectify, CompleteInput(actor=manager, result="已整改并致歉"))
+    done = await h.execute_update(CaseWorkflow.rectify, Command(actor=manager, body=Completion(result="已整改并致歉")))
     assert done.status == CaseStatus.CLOSED
     assert await open_tasks(sessions, view.case_no) == []
     await keep_history(h, "rectification")

@@ -8,16 +8,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.calendar.workdays import WorkingCalendar
-from casehall.models.payloads import (
-    AcceptInput,
-    Actor,
-    CaseStatus,
-    CompleteInput,
-    OverdueSupplementInput,
-    Satisfaction,
-    SatisfactionInput,
-    SupplementInput,
+from casehall.models.case import Actor
+from casehall.models.commands import (
+    Accept,
+    Command,
+    Completion,
+    OverdueSupplementDecision,
+    SatisfactionAnswer,
+    Supplement,
 )
+from casehall.models.enums import CaseStatus, Satisfaction
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import (
     SHANGHAI,
@@ -44,7 +44,7 @@ async def test_two_partial_supplements_pause_the_clock(
     await travel_to(time_env, datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI))  # Monday
     view = await register(client, sessions, clerk, item_code="HOUSING-002", materials=MAIN)
     h = handle(client, view.case_no)
-    accepted = await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    accepted = await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     assert accepted.status == CaseStatus.AWAITING_SUPPLEMENT and accepted.clock_paused
     assert sorted(accepted.missing_materials) == sorted([SAFETY, FUNDS])
     [notice] = await documents(sessions, view.case_no)
@@ -56,13 +56,13 @@ async def test_two_partial_supplements_pause_the_clock(
     remaining = calendar.working_time_between(accepted_at, calendar.add_working_days(accepted_at, 7).at)
 
     await travel_to(time_env, datetime(2026, 11, 24, 15, 0, tzinfo=SHANGHAI))
-    partial = await h.execute_update(CaseWorkflow.supplement, SupplementInput(actor=clerk, items=[SAFETY]))
+    partial = await h.execute_update(CaseWorkflow.supplement, Command(actor=clerk, body=Supplement(items=[SAFETY])))
     assert partial.status == CaseStatus.AWAITING_SUPPLEMENT and partial.missing_materials == [FUNDS]
 
     resumed_at = datetime(2026, 11, 26, 11, 0, tzinfo=SHANGHAI)  # Thursday: two working days of waiting
     await travel_to(time_env, resumed_at)
     done = await h.execute_update(
-        CaseWorkflow.supplement, SupplementInput(actor=clerk, items=[FUNDS], on_behalf_of_applicant=True))
+        CaseWorkflow.supplement, Command(actor=clerk, body=Supplement(items=[FUNDS], on_behalf_of_applicant=True)))
     assert done.status == CaseStatus.IN_HANDLING and not done.clock_paused and done.missing_materials == []
     assert done.deadline is not None
     # Accepted Mon 10:00 with 7 working days: Wed 12-02 17:00 had everything been there. 25 working hours
@@ -75,9 +75,9 @@ async def test_two_partial_supplements_pause_the_clock(
     types = await event_types(sessions, view.case_no)
     assert types == ["registered", "accepted_tolerantly", "supplement_received", "supplement_received",
                      "materials_complete"]
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="施工许可证已核发"))
+    await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result="施工许可证已核发")))
     closed = await h.execute_update(
-        CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
+        CaseWorkflow.record_satisfaction, Command(actor=clerk, body=SatisfactionAnswer(grade=Satisfaction.SATISFIED)))
     assert closed.status == CaseStatus.CLOSED
     await keep_history(h, "tolerant_acceptance")
 
@@ -90,8 +90,8 @@ async def test_supplement_deadline_goes_to_the_manager(
     await travel_to(time_env, datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI))  # Monday
     view = await register(client, sessions, clerk, item_code="HOUSING-002", materials=MAIN)
     h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.supplement, SupplementInput(actor=clerk, items=[FUNDS]))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+    await h.execute_update(CaseWorkflow.supplement, Command(actor=clerk, body=Supplement(items=[FUNDS])))
 
     async def has(event: str) -> bool:
         return event in await event_types(sessions, view.case_no)
@@ -106,14 +106,14 @@ async def test_supplement_deadline_goes_to_the_manager(
     assert [(t.kind, t.role) for t in await open_tasks(sessions, view.case_no)] == [("supplement_overdue", "manager")]
 
     extended = await h.execute_update(
-        CaseWorkflow.decide_overdue_supplement, OverdueSupplementInput(actor=manager, extend_days=2))
+        CaseWorkflow.decide_overdue_supplement, Command(actor=manager, body=OverdueSupplementDecision(extend_days=2)))
     assert extended.status == CaseStatus.AWAITING_SUPPLEMENT
     assert await open_tasks(sessions, view.case_no) == []
-    done = await h.execute_update(CaseWorkflow.supplement, SupplementInput(actor=clerk, items=[SAFETY]))
+    done = await h.execute_update(CaseWorkflow.supplement, Command(actor=clerk, body=Supplement(items=[SAFETY])))
     assert done.status == CaseStatus.IN_HANDLING
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="已核发"))
+    await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result="已核发")))
     await h.execute_update(
-        CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=Satisfaction.SATISFIED))
+        CaseWorkflow.record_satisfaction, Command(actor=clerk, body=SatisfactionAnswer(grade=Satisfaction.SATISFIED)))
     await keep_history(h, "supplement_overdue_extended")
 
 
@@ -123,10 +123,10 @@ async def test_main_materials_missing_gets_notice_not_rejection(
     clerk = actors["clerk"]
     view = await register(client, sessions, clerk, item_code="HOUSING-002", materials=["施工合同"])
     h = handle(client, view.case_no)
-    waiting = await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    waiting = await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     assert waiting.status == CaseStatus.AWAITING_MATERIALS and waiting.deadline is None
     [notice] = await documents(sessions, view.case_no)
     assert notice.content["accepted"] is False and len(notice.content["missing"]) == 3
     accepted = await h.execute_update(
-        CaseWorkflow.supplement, SupplementInput(actor=clerk, items=["施工图审查合格书"]))
+        CaseWorkflow.supplement, Command(actor=clerk, body=Supplement(items=["施工图审查合格书"])))
     assert accepted.status == CaseStatus.AWAITING_SUPPLEMENT and accepted.clock_paused

@@ -6,7 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.models.payloads import Actor, VetoDecisionInput, VetoRequestInput
+from casehall.models.case import Actor
+from casehall.models.commands import Command, VetoDecision, VetoRequest
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import SHANGHAI, event_types, eventually, handle, keep_history, open_tasks, register, travel_to
 
@@ -18,8 +19,8 @@ async def _veto_and_watch(
     await travel_to(time_env, requested)
     view = await register(client, sessions, actors["clerk"])
     h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.request_veto, VetoRequestInput(
-        actor=actors["clerk"], reasons="不符合法定条件", legal_basis="《行政许可法》第三十八条"))
+    await h.execute_update(CaseWorkflow.request_veto, Command(actor=actors["clerk"],
+            body=VetoRequest(reasons="不符合法定条件", legal_basis="《行政许可法》第三十八条")))
 
     async def has(event: str) -> bool:
         return event in await event_types(sessions, view.case_no)
@@ -37,7 +38,7 @@ async def _veto_and_watch(
     tasks = await open_tasks(sessions, view.case_no)
     assert sorted((t.kind, t.role) for t in tasks) == [("veto", "director"), ("veto", "manager")]
 
-    await h.execute_update(CaseWorkflow.decide_veto, VetoDecisionInput(actor=actors["director"], approve=True))
+    await h.execute_update(CaseWorkflow.decide_veto, Command(actor=actors["director"], body=VetoDecision(approve=True)))
     assert await open_tasks(sessions, view.case_no) == []
     await keep_history(h, f"veto_escalated_{requested:%Y%m%d}")
     return view.case_no

@@ -14,7 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.api.intake import RegisterCase, register_case
-from casehall.models.payloads import AcceptInput, Actor, CompleteInput
+from casehall.models.case import Actor
+from casehall.models.commands import Accept, Command, Completion
 from casehall.stack.embedded import temporal_cli_path
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import ALL_MKT, APPLICANT, events, eventually, handle
@@ -63,8 +64,8 @@ async def test_killed_worker_loses_and_doubles_nothing(
 
     async def drive(case_no: str) -> None:
         h = handle(client, case_no)
-        await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-        await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="办结"))
+        await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+        await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result="办结")))
 
     work = [asyncio.create_task(drive(v.case_no)) for v in views]
 

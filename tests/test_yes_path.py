@@ -6,7 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from casehall.models.payloads import AcceptInput, Actor, CaseStatus, CompleteInput, Satisfaction, SatisfactionInput
+from casehall.models.case import Actor
+from casehall.models.commands import Accept, Command, Completion, SatisfactionAnswer
+from casehall.models.enums import CaseStatus, Satisfaction
 from casehall.workflows.case import CaseWorkflow
 from tests.cases import case_row, event_types, handle, keep_history, local, open_tasks, register
 
@@ -19,14 +21,15 @@ async def test_yes_path_needs_no_approval(
     assert view.status == CaseStatus.REGISTERED and view.first_clerk_id == clerk.user_id
     h = handle(client, view.case_no)
 
-    view = await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
+    view = await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
     assert view.status == CaseStatus.IN_HANDLING
     assert view.deadline is not None and local(view.deadline).hour == 17
     assert await open_tasks(sessions, view.case_no) == []
 
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="营业执照已发放"))
+    await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result="营业执照已发放")))
     view = await h.execute_update(
-        CaseWorkflow.record_satisfaction, SatisfactionInput(actor=clerk, grade=Satisfaction.VERY_SATISFIED)
+        CaseWorkflow.record_satisfaction, Command(actor=clerk,
+                body=SatisfactionAnswer(grade=Satisfaction.VERY_SATISFIED))
     )
     assert view.status == CaseStatus.CLOSED
     final = await h.result()
@@ -44,8 +47,8 @@ async def test_no_callback_answer_counts_as_default_rating(
     clerk = actors["clerk"]
     view = await register(client, sessions, clerk)
     h = handle(client, view.case_no)
-    await h.execute_update(CaseWorkflow.accept, AcceptInput(actor=clerk))
-    await h.execute_update(CaseWorkflow.complete, CompleteInput(actor=clerk, result="办结"))
+    await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+    await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result="办结")))
     await time_env.sleep(timedelta(days=3, minutes=1))
     final = await h.result()
     assert final.status == CaseStatus.CLOSED and final.satisfaction == Satisfaction.SATISFIED

@@ -1,54 +1,105 @@
-"""What every action route does: load the case, send the validated update, answer with the stored state."""
+"""What every action route does: check the case exists, send the validated update, answer with the stored state.
+No database connection is held while Temporal works: reads use short sessions before and after the update."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from casehall.api.deps import SessionDep, StateDep
+from casehall.api.deps import StateDep
 from casehall.api.errors import Closed, NotFound
-from casehall.api.schemas import CasePublic, sees_id_number
-from casehall.core.temporal import workflow_id
-from casehall.models.payloads import Actor
-from casehall.models.tables import Case
+from casehall.api.schemas import CasePublic
+from casehall.models.case import Actor
+from casehall.models.commands import Command
+from casehall.models.ids import case_workflow_id
+from casehall.models.tables import Case, Department
 from casehall.store import queries
+from casehall.workflows.access import sees_id_number
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+    description="Any unique string per intended action: a retried call with the same key is answered by the first "
+                "one and records nothing more.")]
 
 
-async def case_public(session: SessionDep, actor: Actor, case: Case) -> CasePublic:
+async def case_public(session: AsyncSession, actor: Actor, case: Case) -> CasePublic:
     path = await queries.department_path(session, case.department_code)
-    return CasePublic.of(case, sees_id_number(actor, case, path), datetime.now(UTC))
+    shown = sees_id_number(actor, (case.clerk_id, case.first_clerk_id), path)
+    return CasePublic.of(case, shown, datetime.now(UTC))
 
 
-async def load_case(session: SessionDep, case_no: str) -> Case:
+async def load_case(session: AsyncSession, case_no: str) -> Case:
     case = await session.get(Case, case_no)
     if case is None:
         raise NotFound(f"no case {case_no}")
     return case
 
 
-async def run_update(handle: WorkflowHandle[Any, Any], update: Any, inp: BaseModel, result_type: type | None = None
-                     ) -> Any:
+async def read_case(state: StateDep, actor: Actor, case_no: str) -> CasePublic:
+    """The case as stored, read in a session of its own."""
+    async with state.sessions() as session:
+        return await case_public(session, actor, await load_case(session, case_no))
+
+
+def update_id(name: str, actor: Actor, key: str | None) -> str | None:
+    """Temporal de-duplicates updates by id: the same key from the same user is the same action."""
+    return f"{name}:{actor.user_id}:{key}" if key else None
+
+
+async def run_update(state: StateDep, handle: WorkflowHandle[Any, Any], update: Any, command: BaseModel,
+                     key: str | None = None, result_type: type | None = None) -> Any:
     """Execute an update; a workflow that has already finished answers 'closed', not 'not found'."""
+    actor = getattr(command, "actor", None)
+    name = getattr(update, "__name__", str(update))
     try:
-        return await handle.execute_update(update, inp, result_type=result_type)
+        return await handle.execute_update(
+            update, command, id=update_id(name, actor, key) if isinstance(actor, Actor) else None,
+            result_type=result_type, rpc_timeout=state.settings.temporal_rpc_timeout)
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
         try:
             status = (await handle.describe()).status
         except RPCError:
-            raise NotFound(f"no running workflow {handle.id}") from None
+            raise Closed("this case is closed: no further action can be recorded") from None
         if status != WorkflowExecutionStatus.RUNNING:
-            raise Closed(f"{handle.id} is already finished: no further action can be recorded") from None
+            raise Closed("this case is closed: no further action can be recorded") from None
         raise
 
 
-async def act(state: StateDep, session: SessionDep, actor: Actor, case_no: str, update: Any, inp: BaseModel
+async def act(state: StateDep, actor: Actor, case_no: str, update: Any, body: BaseModel, key: str | None = None
               ) -> CasePublic:
     """Send an action to a case and answer with its stored state."""
-    await load_case(session, case_no)
-    await run_update(state.client.get_workflow_handle(workflow_id(case_no)), update, inp)
-    session.expire_all()
-    return await case_public(session, actor, await load_case(session, case_no))
+    await read_case(state, actor, case_no)
+    await run_update(state, state.client.get_workflow_handle(case_workflow_id(case_no)), update,
+                     Command(actor=actor, body=body), key)
+    return await read_case(state, actor, case_no)
+
+
+async def actor_named(state: StateDep, username: str, field: str) -> Actor:
+    """The user an action names (handover target, helper); an unknown name is bad input about ``field``."""
+    async with state.sessions() as session:
+        user = await queries.user_by_name(session, username)
+    if user is None:
+        raise bad_reference(field, f"no user named {username!r}")
+    return queries.actor_of(user)
+
+
+async def require_departments(state: StateDep, codes: list[str], field: str) -> None:
+    """Every department code an action will persist exists (the database would refuse it later)."""
+    async with state.sessions() as session:
+        known = {c for c in codes if await session.get(Department, c) is not None}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise bad_reference(field, f"no department with code {', '.join(unknown)}")
+
+
+def bad_reference(field: str, message: str) -> RequestValidationError:
+    """A 422 about one field of the body, answered like any other validation error."""
+    return RequestValidationError([{"type": "value_error", "loc": ("body", *field.split(".")), "msg": message,
+                                    "ctx": {"error": message}}])

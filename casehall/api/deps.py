@@ -11,7 +11,8 @@ from temporalio.client import Client
 
 from casehall.core.security import token_digest
 from casehall.core.settings import Settings
-from casehall.models.payloads import Actor, Role
+from casehall.models.case import Actor
+from casehall.models.enums import Role
 from casehall.models.tables import User
 from casehall.store import queries
 

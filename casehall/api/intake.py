@@ -1,6 +1,9 @@
-"""Registering a case: number it, start its workflow, answer once the registration is stored."""
+"""Registering a case: number it, start its workflow, answer once the registration is stored.
 
-from datetime import datetime
+Case numbers are taken before the workflow starts; when the start fails (Temporal unreachable) the number is voided
+with its reason (``case_number_voids``), so a gap in a day's numbers is always explained."""
+
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -8,34 +11,43 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from casehall.core.db import transaction
-from casehall.core.temporal import workflow_id
-from casehall.models.payloads import (
-    Actor,
-    Applicant,
-    CaseView,
-    Channel,
-    HandlingMode,
-    MatterInput,
-    RegisterCaseInput,
-    ServiceItemInfo,
-)
-from casehall.stack.seed import COMBINED_ITEM
+from casehall.models.case import Actor, Applicant, CaseView, MatterInput, RegisterCaseInput, ServiceItemInfo
+from casehall.models.enums import Channel, HandlingMode
+from casehall.models.ids import case_workflow_id, matter_case_no
+from casehall.models.text import Code, Line, Name, OptionalText
 from casehall.store import queries, repository
+from casehall.store.queries import COMBINED_ITEM
 from casehall.workflows.case import CaseWorkflow
 
 
 class RegisterCase(BaseModel):
     """What a clerk types at the window."""
 
-    item_code: str = Field(min_length=1, max_length=32)
+    item_code: Code
     applicant: Applicant
     channel: Channel = Channel.WINDOW
-    hall: str = Field("市民服务中心", max_length=100)
-    window: str = Field("1", max_length=20)
-    description: str = Field("", max_length=4000)
+    hall: Line = Field("市民服务中心", max_length=100)
+    window: Line = Field("1", max_length=20)
+    description: OptionalText = ""
     handling_mode: HandlingMode = HandlingMode.WINDOW
     cross_region_urgent: bool = False
-    submitted_materials: list[str] = []
+    submitted_materials: list[Name] = Field([], max_length=50)
+
+
+class MatterBody(BaseModel):
+    item_code: Code
+    submitted_materials: list[Name] = Field([], max_length=50)
+
+
+class RegisterCombined(BaseModel):
+    """Several matters for different departments, accepted at one window."""
+
+    applicant: Applicant
+    channel: Channel = Channel.WINDOW
+    hall: Line = Field("市民服务中心", max_length=100)
+    window: Line = Field("1", max_length=20)
+    description: OptionalText = ""
+    matters: list[MatterBody] = Field(min_length=2, max_length=10)
 
 
 class UnknownItem(LookupError):
@@ -53,50 +65,46 @@ async def _item(session: AsyncSession, code: str, submitted: list[str]) -> Servi
     return item
 
 
+async def _start(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str,
+                 inp: RegisterCaseInput, rpc_timeout: timedelta | None) -> CaseView:
+    """Start the case and answer once its registration is stored; a start that fails voids the number."""
+    try:
+        handle = await client.start_workflow(CaseWorkflow.run, inp, id=case_workflow_id(inp.case_no),
+                                             task_queue=task_queue, rpc_timeout=rpc_timeout)
+    except Exception as err:
+        async with transaction(sessions) as session:
+            await repository.void_case_no(session, inp.case_no, f"workflow not started: {type(err).__name__}: "
+                                          f"{str(err)[:300]}", datetime.now(UTC))
+        raise
+    return await handle.execute_update(CaseWorkflow.registration, rpc_timeout=rpc_timeout)
+
+
 async def register_case(
     client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str, body: RegisterCase, clerk: Actor,
-    tz: str = "Asia/Shanghai", prefix: str = "HALL",
+    tz: str = "Asia/Shanghai", prefix: str = "HALL", rpc_timeout: timedelta | None = None,
 ) -> CaseView:
     async with transaction(sessions) as session:
         item = await _item(session, body.item_code, body.submitted_materials)
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
     inp = RegisterCaseInput(case_no=case_no, item=item, clerk=clerk, **body.model_dump(exclude={"item_code"}))
-    handle = await client.start_workflow(CaseWorkflow.run, inp, id=workflow_id(case_no), task_queue=task_queue)
-    return await handle.execute_update(CaseWorkflow.registration)
-
-
-class MatterBody(BaseModel):
-    item_code: str = Field(min_length=1, max_length=32)
-    submitted_materials: list[str] = []
-
-
-class RegisterCombined(BaseModel):
-    """Several matters for different departments, accepted at one window."""
-
-    applicant: Applicant
-    channel: Channel = Channel.WINDOW
-    hall: str = Field("市民服务中心", max_length=100)
-    window: str = Field("1", max_length=20)
-    description: str = Field("", max_length=4000)
-    matters: list[MatterBody] = Field(min_length=2, max_length=10)
+    return await _start(client, sessions, task_queue, inp, rpc_timeout)
 
 
 async def register_combined(
     client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str, body: RegisterCombined,
-    clerk: Actor, tz: str = "Asia/Shanghai", prefix: str = "HALL",
+    clerk: Actor, tz: str = "Asia/Shanghai", prefix: str = "HALL", rpc_timeout: timedelta | None = None,
 ) -> CaseView:
-    """One case number for the applicant; each matter becomes ``<case no>-<n>`` with its own department."""
+    """One case number for the applicant; each matter becomes a case of its own with its own department."""
     async with transaction(sessions) as session:
         combined = await queries.service_item(session, COMBINED_ITEM)
         if combined is None:
-            raise UnknownItem(f"the catalogue lacks the combined item {COMBINED_ITEM}: run the seed")
+            raise UnknownItem(f"the catalogue lacks the combined item {COMBINED_ITEM}: run casehall migrate")
         items = []
         for matter in body.matters:
             items.append(await _item(session, matter.item_code, matter.submitted_materials))
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
-    matters = [MatterInput(case_no=f"{case_no}-{n}", item=item, submitted_materials=m.submitted_materials)
+    matters = [MatterInput(case_no=matter_case_no(case_no, n), item=item, submitted_materials=m.submitted_materials)
                for n, (item, m) in enumerate(zip(items, body.matters, strict=True), start=1)]
     inp = RegisterCaseInput(case_no=case_no, item=combined, clerk=clerk, matters=matters,
                             **body.model_dump(exclude={"matters"}))
-    handle = await client.start_workflow(CaseWorkflow.run, inp, id=workflow_id(case_no), task_queue=task_queue)
-    return await handle.execute_update(CaseWorkflow.registration)
+    return await _start(client, sessions, task_queue, inp, rpc_timeout)

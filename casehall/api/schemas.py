@@ -5,7 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from casehall.models.payloads import CLOCK_RUNNING, Actor, Role
+from casehall.models.case import Actor
+
+from casehall.models.enums import CLOCK_RUNNING, Role
 from casehall.models.tables import Case, CaseEvent, Document, Task
 
 

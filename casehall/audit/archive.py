@@ -17,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.audit import store
 from casehall.core.db import transaction
-from casehall.core.temporal import workflow_id
+from casehall.models.ids import case_workflow_id
 from casehall.models.tables import Case, CaseHistory
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,12 @@ def _sha256(text: str) -> str:
 
 async def live_history(client: Client, case_no: str, *, closed_only: bool = False) -> tuple[str, WorkflowHistory]:
     """(run id, history) of the case's latest run on the Temporal server."""
-    handle = client.get_workflow_handle(workflow_id(case_no))
+    handle = client.get_workflow_handle(case_workflow_id(case_no))
     try:
         described = await handle.describe()
         if closed_only and described.status in (None, WorkflowExecutionStatus.RUNNING):
             raise HistoryUnavailable(f"the workflow of {case_no} is still running")
-        run = client.get_workflow_handle(workflow_id(case_no), run_id=described.run_id)
+        run = client.get_workflow_handle(case_workflow_id(case_no), run_id=described.run_id)
         return described.run_id, await run.fetch_history()
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
@@ -64,7 +64,7 @@ async def archived_history(session: AsyncSession, case_no: str) -> WorkflowHisto
 def file_history(path: Path, case_no: str) -> WorkflowHistory:
     """A history exported with ``temporal workflow show --output json`` or ``WorkflowHistory.to_json()``."""
     try:
-        return WorkflowHistory.from_json(workflow_id(case_no), path.read_text(encoding="utf-8"))
+        return WorkflowHistory.from_json(case_workflow_id(case_no), path.read_text(encoding="utf-8"))
     except (OSError, ValueError, json_format.Error) as err:
         raise HistoryUnavailable(f"cannot read a history from {path}: {err}") from None
 
@@ -80,7 +80,7 @@ async def archive_case(client: Client, sessions: async_sessionmaker[AsyncSession
     """Archive one closed case's history; False if it was archived already."""
     run_id, history = await live_history(client, case_no, closed_only=True)
     text = history.to_json()
-    row = CaseHistory(case_no=case_no, workflow_id=workflow_id(case_no), run_id=run_id, history=text,
+    row = CaseHistory(case_no=case_no, workflow_id=case_workflow_id(case_no), run_id=run_id, history=text,
                       sha256=_sha256(text), event_count=len(history.events), archived_at=datetime.now(UTC))
     async with transaction(sessions) as session:
         return await store.insert_history(session, row)

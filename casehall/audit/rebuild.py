@@ -7,24 +7,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from casehall.models.payloads import CaseStatus
+from casehall.models.enums import FINAL_STATUSES, CaseStatus
+from casehall.models.events import EventType
 from casehall.models.tables import CaseEvent
 
 S = CaseStatus
-# The status an event leaves the case in; events not listed leave it unchanged (reminders, handovers, ...).
-STATUS_AFTER = {
-    "registered": S.REGISTERED, "one_time_notice_issued": S.AWAITING_MATERIALS, "accepted": S.IN_HANDLING,
-    "accepted_on_instruction": S.IN_HANDLING, "accepted_after_consultation": S.IN_HANDLING,
-    "materials_complete": S.IN_HANDLING, "proceed_without_missing": S.IN_HANDLING,
-    "accepted_tolerantly": S.AWAITING_SUPPLEMENT, "supplement_overdue": S.SUPPLEMENT_OVERDUE,
-    "supplement_extended": S.AWAITING_SUPPLEMENT, "veto_requested": S.VETO_REQUESTED, "veto_approved": S.REJECTED,
-    "consultation_convened": S.IN_CONSULTATION, "matters_dispatched": S.IN_HANDLING,
-    "matters_finished": S.AWAITING_CALLBACK, "completed": S.AWAITING_CALLBACK, "callback_rated": S.CLOSED,
-    "callback_dissatisfied": S.RECTIFICATION, "rectified": S.CLOSED,
-}
-SUSPENDING = {"veto_requested", "consultation_convened"}  # remember the status to come back to
-CLERK_STATES = {S.REGISTERED.value, S.AWAITING_MATERIALS.value}
-FINAL = {S.CLOSED.value, S.REJECTED.value}
+FINAL = {s.value for s in FINAL_STATUSES}
 DEADLINE_KEYS = {"accepted_tolerantly": "deadline_if_complete", "deadline_recomputed": "new"}  # else "deadline"
 
 
@@ -80,15 +68,17 @@ class Rebuild:
         return s
 
     def _status(self, s: CaseState, event: CaseEvent) -> None:
-        if event.type in SUSPENDING:
+        """The status the event leaves the case in, from ``EventType`` (the one table of the state machine)."""
+        kind = EventType(event.type)
+        if kind.suspends:
             self.resume.append(s.status)
-        back = self.resume.pop() if event.type in ("veto_refused", "consultation_concluded") and self.resume else None
+        back = self.resume.pop() if kind.resumes and self.resume else None
         if back is not None:
             s.status = back
-        elif event.type == "completed" and self.matter:
+        elif kind == EventType.COMPLETED and self.matter:
             s.status = S.CLOSED.value
-        elif event.type in STATUS_AFTER:
-            s.status = STATUS_AFTER[event.type].value
+        elif kind.status is not None:
+            s.status = kind.status.value
 
 
 def state_of(events: Sequence[CaseEvent], matter: bool = False) -> CaseState | None:

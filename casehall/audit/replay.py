@@ -26,10 +26,11 @@ from temporalio.worker import (
 )
 
 from casehall.core.hashing import canonical
-from casehall.models.payloads import CaseView, RecordEventInput
+from casehall.models.activity_io import RecordEventInput
+from casehall.models.case import CaseView
 from casehall.models.tables import Case, CaseEvent
 from casehall.store import queries
-from casehall.worker import WORKFLOWS
+from casehall.workflows.registry import WORKFLOWS
 
 RECORD_ACTIVITY = "record_case_event"
 

@@ -25,11 +25,11 @@ from casehall.calendar.workdays import (
     schedule_version,
 )
 from casehall.core.db import transaction
-from casehall.core.temporal import workflow_id
-from casehall.models.payloads import CalendarChanged
+from casehall.models.commands import CalendarChanged
+from casehall.models.ids import case_workflow_id
 from casehall.models.tables import CalendarDayRow, Case
+from casehall.workflows.case import CaseWorkflow
 
-SIGNAL = "calendar_changed"
 _SIGNAL_CONCURRENCY = 20
 
 
@@ -158,7 +158,8 @@ async def notify_open_cases(client: Client, sessions: async_sessionmaker[AsyncSe
     async def tell(case_no: str) -> bool:
         async with limit:
             try:
-                await client.get_workflow_handle(workflow_id(case_no)).signal(SIGNAL, change)
+                await client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(case_no)).signal(
+                    CaseWorkflow.calendar_changed, change)
             except RPCError as err:
                 if err.status == RPCStatusCode.NOT_FOUND:
                     return False

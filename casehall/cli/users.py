@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casehall.core.db import open_sessions, transaction
 from casehall.core.security import hash_password
 from casehall.core.settings import Settings
-from casehall.models.payloads import Role
+from casehall.models.enums import Role
 from casehall.models.tables import Department, User
 from casehall.stack.runtime import check_database
 from casehall.store import repository

@@ -2,13 +2,14 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
-from casehall.models.payloads import ActionInput, Actor, StartConsultation, Text
-
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+from casehall.models.case import Actor
+from casehall.models.commands import StartConsultation
+from casehall.models.events import ConsultationEventType
+from casehall.models.text import Code, OptionalText, Text
 
 
 class OpinionDecision(StrEnum):
@@ -30,7 +31,7 @@ class ConsultationStatus(StrEnum):
     CONCLUDED = "concluded"
 
 
-class ConveneInput(StartConsultation, ActionInput):
+class Convene(StartConsultation):
     cannot_be_handled: bool = False  # the clerk marks the matter "cannot be handled": the law is unclear
 
 
@@ -46,11 +47,8 @@ class OpinionBody(BaseModel):
     department_code: Code | None = None  # defaults to the answering user's department
     decision: OpinionDecision
     text: Text
-    legal_basis: str = Field("", max_length=4000)
+    legal_basis: OptionalText = ""
 
-
-class OpinionInput(OpinionBody, ActionInput):
-    pass
 
 
 class ExtensionBody(BaseModel):
@@ -58,19 +56,13 @@ class ExtensionBody(BaseModel):
     reason: Text
 
 
-class ExtensionInput(ExtensionBody, ActionInput):
-    pass
-
 
 class ConclusionBody(BaseModel):
     decision: ConclusionDecision
     reasons: Text
-    legal_basis: str = Field("", max_length=4000)
+    legal_basis: OptionalText = ""
     follows: list[Code] = []  # the departments whose opinions the conclusion follows
 
-
-class ConclusionInput(ConclusionBody, ActionInput):
-    pass
 
 
 class Opinion(BaseModel):
@@ -121,7 +113,7 @@ class ConsultationTask(BaseModel):
 
 class RecordConsultationEventInput(BaseModel):
     seq: int
-    type: str
+    type: ConsultationEventType
     actor: Actor | None
     at: datetime
     payload: dict[str, Any]

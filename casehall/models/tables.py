@@ -52,6 +52,30 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="users.id", index=True)
     expires_at: datetime = _ts(nullable=False)
+    last_used_at: datetime | None = _ts(nullable=True)  # idle time-out; set at log-in, refreshed by use
+
+
+class SignInLog(SQLModel, table=True):
+    """Every log-in, refusal, log-out and time-out (``casehall.store.accounts``)."""
+
+    __tablename__ = "sign_in_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, index=True)
+    username: str = Field(max_length=64, index=True)  # as typed, for refusals of unknown names too
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    address: str = Field(max_length=64)
+    outcome: str = Field(max_length=24)  # ok | wrong_password | unknown_user | disabled | locked | logout | idle
+
+
+class SignInLock(SQLModel, table=True):
+    """Failed log-ins counted per username and per address; ``locked_until`` set once too many came in a row."""
+
+    __tablename__ = "sign_in_locks"
+    scope: str = Field(primary_key=True, max_length=8)  # user | address
+    subject: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    window_started_at: datetime = _ts(nullable=False)
+    locked_until: datetime | None = _ts(nullable=True)
 
 
 class ServiceItem(SQLModel, table=True):

@@ -4,9 +4,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casehall.core.db import transaction
 from casehall.core.security import hash_password
-from casehall.models.payloads import ItemRules
+from casehall.models.case import ItemRules
 from casehall.models.tables import Department, ServiceItem, User
 from casehall.store import repository
+from casehall.store.queries import COMBINED_ITEM
 
 DEMO_PASSWORD = "casehall"
 
@@ -35,7 +36,6 @@ def _materials(*items: tuple[str, bool, str]) -> list[dict[str, object]]:
     return [{"name": n, "main": main, "how_to_supply": how} for n, main, how in items]
 
 
-COMBINED_ITEM = "HALL-COMBINED"
 
 ITEMS = [
     ServiceItem(

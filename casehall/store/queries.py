@@ -8,7 +8,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from casehall.models.payloads import CLOCK_RUNNING, Actor, ItemRules, Material, Role, ServiceItemInfo
+from casehall.models.case import Actor, ItemRules, Material, ServiceItemInfo
+
+from casehall.models.enums import CLOCK_RUNNING, Role
 from casehall.models.tables import (
     ApiToken,
     Case,
@@ -21,6 +23,10 @@ from casehall.models.tables import (
     Task,
     User,
 )
+
+
+# The hall's combined item (several matters in one registration): migration 0004 creates it with the centre.
+COMBINED_ITEM = "HALL-COMBINED"
 
 
 async def department_path(session: AsyncSession, code: str) -> list[str]:

@@ -3,23 +3,27 @@
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from casehall.core.hashing import GENESIS, event_hash
+from casehall.models.activity_io import RecordEventInput
 from casehall.models.consultation import RecordConsultationEventInput
-from casehall.models.payloads import FINAL_STATUSES, RecordEventInput
+from casehall.models.enums import FINAL_STATUSES
+from casehall.models.ids import case_workflow_id, consultation_workflow_id
 from casehall.models.tables import (
     ApiToken,
     Case,
     CaseCounter,
     CaseEvent,
+    CaseNumberVoid,
     Consultation,
     ConsultationEvent,
     Department,
     Document,
+    FailingWork,
     ServiceItem,
     Task,
     User,
@@ -46,37 +50,46 @@ def _case_row(inp: RecordEventInput) -> dict[str, Any]:
 
 
 async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
-    """Apply one transition in the caller's transaction. False if (case, seq) was already recorded."""
+    """Apply one transition in the caller's transaction; True if it is new.
+
+    Keyed on (case, seq): a second write of the same sequence number rewrites the first instead of adding a row.
+    It only happens when a workflow task that had persisted the event did not complete (a worker crash) and ran again:
+    the event in the workflow's history is the second one, so the database takes its time and content, and the case
+    row, the inbox and documents follow. What the workflow holds, the database holds."""
     row = _case_row(inp)
     upsert = insert(Case).values(**row)
     await session.execute(
         upsert.on_conflict_do_update(
             index_elements=[col(Case.case_no)],
             set_={k: upsert.excluded[k] for k in row if k != "case_no"},
-            where=col(Case.last_seq) < inp.seq,
+            where=col(Case.last_seq) <= inp.seq,
         )
     )
+    case_no, kind = inp.case.case_no, str(inp.type)
     prev = await session.scalar(
-        select(col(CaseEvent.hash)).where(col(CaseEvent.case_no) == inp.case.case_no, col(CaseEvent.seq) == inp.seq - 1)
+        select(col(CaseEvent.hash)).where(col(CaseEvent.case_no) == case_no, col(CaseEvent.seq) == inp.seq - 1)
     )
     actor_id = inp.actor.user_id if inp.actor else None
     payload = inp.payload | ({"actor": inp.actor.username} if inp.actor else {})
     prev_hash = prev or GENESIS
-    inserted = await session.scalar(
-        insert(CaseEvent)
-        .values(
-            case_no=inp.case.case_no, seq=inp.seq, type=inp.type, actor_id=actor_id,
-            actor_role=inp.actor.role.value if inp.actor else None, at=inp.at, payload=payload,
-            prev_hash=prev_hash,
-            hash=event_hash(prev_hash, inp.case.case_no, inp.seq, inp.type, actor_id, inp.at, payload),
-        )
-        .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
-        .returning(col(CaseEvent.id))
+    values = {"type": kind, "actor_id": actor_id, "actor_role": inp.actor.role.value if inp.actor else None,
+              "at": inp.at, "payload": payload, "prev_hash": prev_hash,
+              "hash": event_hash(prev_hash, case_no, inp.seq, kind, actor_id, inp.at, payload)}
+    new = await session.scalar(
+        insert(CaseEvent).values(case_no=case_no, seq=inp.seq, **values)
+        .on_conflict_do_update(constraint="uq_case_events_case_seq", set_=values)
+        .returning(literal_column("xmax = 0"))
     )
-    if inserted is None:
-        return False
     await _apply_inbox_and_documents(session, inp)
-    return True
+    await resolve_failing_work(session, case_workflow_id(case_no), inp.seq, inp.at)
+    return bool(new)
+
+
+async def resolve_failing_work(session: AsyncSession, workflow_id: str, seq: int, at: datetime) -> None:
+    """A transition once refused is stored now: its failing-work note is resolved."""
+    await session.execute(update(FailingWork).where(
+        col(FailingWork.workflow_id) == workflow_id, col(FailingWork.seq) == seq,
+        col(FailingWork.resolved_at).is_(None)).values(resolved_at=at))
 
 
 async def _apply_inbox_and_documents(session: AsyncSession, inp: RecordEventInput) -> None:
@@ -91,19 +104,18 @@ async def _apply_inbox_and_documents(session: AsyncSession, inp: RecordEventInpu
         )
     if inp.open_task:
         spec = inp.open_task
+        task = {"kind": spec.kind, "role": spec.role.value, "department_code": spec.department_code,
+                "summary": spec.summary, "opened_at": inp.at, "due_at": spec.due_at}
         await session.execute(
-            insert(Task).values(
-                case_no=case_no, opened_seq=inp.seq, kind=spec.kind, role=spec.role.value,
-                department_code=spec.department_code, summary=spec.summary, opened_at=inp.at, due_at=spec.due_at,
-            ).on_conflict_do_nothing(constraint="uq_tasks_source_seq")
+            insert(Task).values(case_no=case_no, opened_seq=inp.seq, **task)
+            .on_conflict_do_update(constraint="uq_tasks_source_seq", set_=task)
         )
     if inp.document:
         doc = inp.document
+        document = {"kind": doc.kind, "title": doc.title, "content": doc.content, "issued_at": inp.at}
         await session.execute(
-            insert(Document).values(
-                case_no=case_no, seq=inp.seq, kind=doc.kind, title=doc.title, content=doc.content,
-                issued_at=inp.at,
-            ).on_conflict_do_nothing(constraint="uq_documents_case_seq")
+            insert(Document).values(case_no=case_no, seq=inp.seq, **document)
+            .on_conflict_do_update(constraint="uq_documents_case_seq", set_=document)
         )
 
 
@@ -117,6 +129,12 @@ async def next_case_no(session: AsyncSession, prefix: str, day: date) -> str:
         ).returning(col(CaseCounter.last))
     )
     return f"{prefix}-{day:%Y%m%d}-{last:06d}"
+
+
+async def void_case_no(session: AsyncSession, case_no: str, reason: str, at: datetime) -> None:
+    """A number taken but never used, with the reason."""
+    await session.execute(insert(CaseNumberVoid).values(case_no=case_no, reason=reason, voided_at=at)
+                          .on_conflict_do_nothing(index_elements=[col(CaseNumberVoid.case_no)]))
 
 
 async def upsert_department(session: AsyncSession, dept: Department) -> None:
@@ -162,24 +180,24 @@ async def record_consultation_event(session: AsyncSession, inp: RecordConsultati
     await session.execute(upsert.on_conflict_do_update(
         index_elements=[col(Consultation.consultation_id)],
         set_={k: upsert.excluded[k] for k in row if k != "consultation_id"},
-        where=col(Consultation.last_seq) < inp.seq,
+        where=col(Consultation.last_seq) <= inp.seq,
     ))
-    inserted = await session.scalar(
-        insert(ConsultationEvent).values(
-            consultation_id=view.consultation_id, seq=inp.seq, type=inp.type,
-            actor_id=inp.actor.user_id if inp.actor else None, actor_role=inp.actor.role.value if inp.actor else None,
-            at=inp.at, payload=inp.payload | ({"actor": inp.actor.username} if inp.actor else {}),
-        ).on_conflict_do_nothing(constraint="uq_consultation_events_seq").returning(col(ConsultationEvent.id))
+    values = {"type": str(inp.type), "actor_id": inp.actor.user_id if inp.actor else None,
+              "actor_role": inp.actor.role.value if inp.actor else None, "at": inp.at,
+              "payload": inp.payload | ({"actor": inp.actor.username} if inp.actor else {})}
+    new = await session.scalar(
+        insert(ConsultationEvent).values(consultation_id=view.consultation_id, seq=inp.seq, **values)
+        .on_conflict_do_update(constraint="uq_consultation_events_seq", set_=values)
+        .returning(literal_column("xmax = 0"))
     )
-    if inserted is None:
-        return False
     mine = col(Task.consultation_id) == view.consultation_id, col(Task.closed_at).is_(None)
     if inp.close_tasks:
         await session.execute(update(Task).where(*mine).values(closed_at=inp.at))
     for n, task in enumerate(inp.open_tasks):
+        row = {"kind": task.kind, "role": task.role, "department_code": task.department_code,
+               "summary": task.summary, "opened_at": inp.at, "due_at": task.due_at}
         await session.execute(insert(Task).values(
-            case_no=view.case_no, consultation_id=view.consultation_id, opened_seq=inp.seq * 100 + n,
-            kind=task.kind, role=task.role, department_code=task.department_code, summary=task.summary,
-            opened_at=inp.at, due_at=task.due_at,
-        ).on_conflict_do_nothing(constraint="uq_tasks_source_seq"))
-    return True
+            case_no=view.case_no, consultation_id=view.consultation_id, opened_seq=inp.seq * 100 + n, **row,
+        ).on_conflict_do_update(constraint="uq_tasks_source_seq", set_=row))
+    await resolve_failing_work(session, consultation_workflow_id(view.consultation_id), inp.seq, inp.at)
+    return bool(new)

@@ -1,20 +1,34 @@
-"""Who may act on a case: checked in every update validator, the one choke point."""
+"""Who may do what: every access rule of casehall, used by the update validators (the one choke point for actions)
+and by the API for reads and registration. Refusals name the rule, in the user's language via their message id."""
+
+from collections.abc import Iterable
 
 from temporalio import workflow
 
-from casehall.workflows.errors import FORBIDDEN, refuse
+from casehall.workflows.errors import FORBIDDEN, INVALID, refuse
 
 with workflow.unsafe.imports_passed_through():
-    from casehall.models.payloads import Actor, CaseView, Role, ServiceItemInfo
+    from casehall.models.case import Actor, CaseView, ServiceItemInfo
+    from casehall.models.enums import Role
+    from casehall.models.messages import N_
 
 CASE_WORKERS = frozenset({Role.CLERK, Role.MANAGER, Role.DIRECTOR})
 DECIDERS = frozenset({Role.MANAGER, Role.DIRECTOR})
+AUDIT_READERS = frozenset({Role.AUDITOR, Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
+CALENDAR_ADMINS = frozenset({Role.ADMIN})
 
 
 def require_writer(actor: Actor) -> None:
     """Auditors read everything and write nothing; admins manage users, not cases."""
     if actor.role not in CASE_WORKERS:
-        raise refuse(FORBIDDEN, f"a user with role {actor.role.value} cannot act on cases")
+        raise refuse(FORBIDDEN, N_("a user with role {role} cannot act on cases"), role=actor.role.value)
+
+
+def require_helper(helper: Actor) -> None:
+    """A helper (assisted handling) must be someone who can act on cases: a wrong choice is bad input."""
+    if helper.role not in CASE_WORKERS:
+        raise refuse(INVALID, N_("{username} ({role}) cannot be named helper: choose a clerk, manager or director"),
+                     username=helper.username, role=helper.role.value)
 
 
 def is_decider(actor: Actor, item: ServiceItemInfo) -> bool:
@@ -29,14 +43,54 @@ def require_responsible(actor: Actor, view: CaseView, item: ServiceItemInfo, all
     if allow_helper and view.helper_id is not None and actor.user_id == view.helper_id:
         return
     if actor.user_id != view.clerk_id and not is_decider(actor, item):
-        raise refuse(
-            FORBIDDEN,
-            f"case {view.case_no} is handled by another clerk; ask for a handover or a manager of "
-            f"{item.department_code}",
-        )
+        raise refuse(FORBIDDEN, N_("case {case_no} is handled by another clerk; ask for a handover or a manager of "
+                                   "{department}"), case_no=view.case_no, department=item.department_code)
 
 
 def require_decider(actor: Actor, item: ServiceItemInfo, what: str) -> None:
     require_writer(actor)
     if not is_decider(actor, item):
-        raise refuse(FORBIDDEN, f"only a manager or director of {item.department_code} may {what}")
+        raise refuse(FORBIDDEN, N_("only a manager or director of {department} may {what}"),
+                     department=item.department_code, what=what)
+
+
+def require_lead_manager(actor: Actor, lead_department: str, what: str) -> None:
+    """A manager or director of a consultation's lead department."""
+    require_writer(actor)
+    if actor.department_code != lead_department or actor.role not in DECIDERS:
+        raise refuse(FORBIDDEN, N_("only a manager of the lead department {department} may {what}"),
+                     department=lead_department, what=what)
+
+
+def require_member(actor: Actor, department: str, what: str) -> None:
+    """A user of ``department`` (answering for it in a consultation, concluding as its lead)."""
+    require_writer(actor)
+    if actor.department_code != department:
+        raise refuse(FORBIDDEN, N_("only users of {department} may {what}"), department=department, what=what)
+
+
+def sees_id_number(actor: Actor, clerk_ids: Iterable[int | None], department_path: list[str]) -> bool:
+    """The case's responsible and first clerks and the deciders of the item's department need the full number."""
+    if actor.user_id in set(clerk_ids):
+        return True
+    return actor.role in DECIDERS and actor.department_code in department_path
+
+
+def require_registrar(actor: Actor) -> None:
+    """Who may register cases at a window."""
+    require_writer(actor)
+
+
+def require_audit_reader(actor: Actor) -> None:
+    if actor.role not in AUDIT_READERS:
+        raise refuse(FORBIDDEN, N_("a user with role {role} cannot read the audit"), role=actor.role.value)
+
+
+def require_calendar_admin(actor: Actor) -> None:
+    if actor.role not in CALENDAR_ADMINS:
+        raise refuse(FORBIDDEN, N_("only an administrator may import calendars"))
+
+
+def sees_consultation(actor: Actor, lead_department: str, departments: list[str]) -> bool:
+    """Auditors and the users of the departments taking part."""
+    return actor.role == Role.AUDITOR or actor.department_code in [lead_department, *departments]

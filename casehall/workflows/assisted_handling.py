@@ -3,41 +3,47 @@ helper does is recorded as done on the applicant's behalf."""
 
 from temporalio import workflow
 
-from casehall.workflows.access import require_decider, require_writer
+from casehall.workflows.access import require_decider, require_helper, require_writer
 from casehall.workflows.case_base import CaseBase
 from casehall.workflows.errors import FORBIDDEN, refuse
 
 with workflow.unsafe.imports_passed_through():
-    from casehall.models.payloads import (
-        CaseView,
-        HelperInput,
-        SignatureInput,
-    )
+    from casehall.models.case import CaseView
+    from casehall.models.commands import Command, Helper, Signature
+    from casehall.models.events import EventType
+    from casehall.models.messages import N_
 
 
 class AssistedHandling(CaseBase):
     @workflow.update
-    async def assign_helper(self, inp: HelperInput) -> CaseView:
-        self.view.helper_id = inp.helper.user_id
-        await self._record("helper_assigned", inp.actor, {"helper_id": inp.helper.user_id,
-                                                          "helper": inp.helper.username})
+    async def assign_helper(self, cmd: Command[Helper]) -> CaseView:
+        await self.actions.run("assign_helper", cmd, lambda: self._validate_assign_helper(cmd),
+                               lambda: self._assign_helper(cmd))
         return self.view
 
+    async def _assign_helper(self, cmd: Command[Helper]) -> None:
+        helper = cmd.body.helper
+        self.view.helper_id = helper.user_id
+        await self._record(EventType.HELPER_ASSIGNED, cmd.actor, {"helper_id": helper.user_id,
+                                                                  "helper": helper.username})
+
     @assign_helper.validator
-    def _validate_assign_helper(self, inp: HelperInput) -> None:
-        require_decider(inp.actor, self.item, "assign a helper (assisted handling)")
+    def _validate_assign_helper(self, cmd: Command[Helper]) -> None:
+        require_decider(cmd.actor, self.item, "assign a helper (assisted handling)")
         self._require_open()
-        require_writer(inp.helper)
+        require_helper(cmd.body.helper)
 
     @workflow.update
-    async def sign_on_behalf(self, inp: SignatureInput) -> CaseView:
-        await self._record("signed_on_behalf", inp.actor, {"document": inp.document, "note": inp.note,
-                                                           "on_behalf_of_applicant": True})
+    async def sign_on_behalf(self, cmd: Command[Signature]) -> CaseView:
+        await self.actions.run("sign_on_behalf", cmd, lambda: self._validate_sign(cmd),
+                               lambda: self._record(EventType.SIGNED_ON_BEHALF, cmd.actor, {
+                                   "document": cmd.body.document, "note": cmd.body.note,
+                                   "on_behalf_of_applicant": True}))
         return self.view
 
     @sign_on_behalf.validator
-    def _validate_sign(self, inp: SignatureInput) -> None:
-        require_writer(inp.actor)
+    def _validate_sign(self, cmd: Command[Signature]) -> None:
+        require_writer(cmd.actor)
         self._require_open()
-        if inp.actor.user_id != self.view.helper_id:
-            raise refuse(FORBIDDEN, "only the assigned helper signs on the applicant's behalf")
+        if cmd.actor.user_id != self.view.helper_id:
+            raise refuse(FORBIDDEN, N_("only the assigned helper signs on the applicant's behalf"))

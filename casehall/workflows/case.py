@@ -1,4 +1,4 @@
-"""CaseWorkflow: one case at a window, from registration to callback (workflow id ``case-<case no>``)."""
+"""CaseWorkflow: one case at a window, from registration to callback (workflow id: ``ids.case_workflow_id``)."""
 
 import asyncio
 from datetime import timedelta
@@ -8,34 +8,34 @@ from temporalio import workflow
 
 from casehall.workflows import no_veto, several_matters, tolerant_acceptance
 from casehall.workflows.access import require_decider, require_responsible, require_writer
+from casehall.workflows.actions import Actions
 from casehall.workflows.assisted_handling import AssistedHandling
 from casehall.workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
 from casehall.workflows.case_base import CLERK_STATES, SUPPLEMENT_STATES
 from casehall.workflows.case_consultation import CaseConsultation
 from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
+from casehall.workflows.recorder import Recorder
 
 with workflow.unsafe.imports_passed_through():
-    from casehall.models.consultation import ConsultationView
-    from casehall.models.payloads import (
-        FINAL_STATUSES,
-        AcceptInput,
+    from casehall.models import ids
+    from casehall.models.case import CaseView, RegisterCaseInput
+    from casehall.models.commands import (
+        Accept,
         CalendarChanged,
-        CaseStatus,
-        CaseView,
-        CompleteInput,
-        HandlingInput,
-        HandoverInput,
-        Instruction,
-        OverdueSupplementInput,
-        RegisterCaseInput,
-        Role,
-        SatisfactionInput,
-        SupplementInput,
-        VetoDecisionInput,
-        VetoRequestInput,
+        Command,
+        Completion,
+        Handling,
+        Handover,
+        OverdueSupplementDecision,
+        SatisfactionAnswer,
+        Supplement,
+        VetoDecision,
+        VetoRequest,
     )
-
-
+    from casehall.models.consultation import ConsultationView
+    from casehall.models.enums import FINAL_STATUSES, CaseStatus, HandlingMode, Instruction, Role
+    from casehall.models.events import EventType
+    from casehall.models.messages import N_
 
 RECTIFICATION_ESCALATES_ONCE = "rectification-escalates-once"
 
@@ -55,14 +55,15 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
             missing_materials=[m.name for m in tolerant_acceptance.missing(inp.item, inp.submitted_materials)],
             parent_case_no=inp.parent_case_no, matters=[m.case_no for m in inp.matters],
         )
-        self.lock = asyncio.Lock()
+        self.recorder = Recorder(self)
+        self.actions = Actions()
         self.consultation: workflow.ChildWorkflowHandle[Any, ConsultationView] | None = None
 
     # ---- the case's life ------------------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: RegisterCaseInput) -> CaseView:
         if inp.carried is None:
-            await self._record("registered", inp.clerk, {
+            await self._record(EventType.REGISTERED, inp.clerk, {
                 "item": inp.item.code, "submitted": inp.submitted_materials,
                 "missing": self.view.missing_materials, "handling_mode": inp.handling_mode.value,
                 "cross_region_urgent": inp.cross_region_urgent,
@@ -94,13 +95,13 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
         deadline, *reminders = await self._deadlines(self.view.phase_started_at, points)
         await deadline_with_reminders(
             self._left(CaseStatus.AWAITING_SUPPLEMENT), deadline.at, [r.at for r in reminders],
-            remind=lambda: self._step("supplement_reminder", {"missing": self.view.missing_materials}),
+            remind=lambda: self._step(EventType.SUPPLEMENT_REMINDER, {"missing": self.view.missing_materials}),
             on_deadline=self._supplement_overdue, skip=self.view.phase_steps_done,
         )
 
     async def _supplement_overdue(self) -> None:
         self._set_status(CaseStatus.SUPPLEMENT_OVERDUE)
-        await self._record("supplement_overdue", None, {"missing": self.view.missing_materials},
+        await self._record(EventType.SUPPLEMENT_OVERDUE, None, {"missing": self.view.missing_materials},
                            open_task=self._task("supplement_overdue", Role.MANAGER, "补正期限已到，材料仍未补齐"))
 
     async def _veto_phase(self) -> None:
@@ -110,9 +111,9 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
         assert veto.remind_at is not None and veto.escalate_at is not None
         await approval_with_escalation(
             self._left(CaseStatus.VETO_REQUESTED), veto.remind_at, veto.escalate_at,
-            remind=lambda: self._step("veto_reminder", {"to": Role.MANAGER.value}),
+            remind=lambda: self._step(EventType.VETO_REMINDER, {"to": Role.MANAGER.value}),
             escalate=lambda: self._step(
-                "veto_escalated", {"to": Role.DIRECTOR.value},
+                EventType.VETO_ESCALATED, {"to": Role.DIRECTOR.value},
                 open_task=self._task("veto", Role.DIRECTOR, "否决申请超时未审批，已升级")),
             skip=self.view.phase_steps_done,
         )
@@ -128,7 +129,7 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
         due = self.view.rectification_due
         assert due is not None
         escalate = lambda: self._step(  # noqa: E731
-            "rectification_escalated", {"to": Role.DIRECTOR.value},
+            EventType.RECTIFICATION_ESCALATED, {"to": Role.DIRECTOR.value},
             open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级"))
         done = self._left(CaseStatus.RECTIFICATION)
         if workflow.patched(RECTIFICATION_ESCALATES_ONCE):
@@ -137,7 +138,7 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
             return
         # Cases started before the patch recorded a redundant "rectification_overdue" at the same moment.
         await approval_with_escalation(
-            done, due, due, remind=lambda: self._step("rectification_overdue", {}), escalate=escalate,
+            done, due, due, remind=lambda: self._step(EventType.RECTIFICATION_OVERDUE, {}), escalate=escalate,
             skip=self.view.phase_steps_done,
         )
 
@@ -145,180 +146,213 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
         """Start one child case per matter, wait until each is completed or decided, give one combined result."""
         self._set_status(CaseStatus.IN_HANDLING)
         children = [
-            await workflow.start_child_workflow(CaseWorkflow.run, child, id=f"case-{child.case_no}")
+            await workflow.start_child_workflow(CaseWorkflow.run, child, id=ids.case_workflow_id(child.case_no))
             for child in several_matters.matter_inputs(self.inp)
         ]
-        await self._record("matters_dispatched", None, {"matters": self.view.matters})
+        await self._record(EventType.MATTERS_DISPATCHED, None, {"matters": self.view.matters})
         results: list[CaseView] = list(await asyncio.gather(*children))
         now = workflow.now()
         self.view.result = several_matters.summary(results)
         self._set_status(CaseStatus.AWAITING_CALLBACK)
-        await self._record("matters_finished", None, {"result": self.view.result},
+        await self._record(EventType.MATTERS_FINISHED, None, {"result": self.view.result},
                            document=several_matters.combined_result(self.view, results, now))
 
-    # ---- human actions: updates with validators ---------------------------------------------------------
+    # ---- human actions: updates with validators, run one at a time (``Actions``) ------------------------
     @workflow.update
     async def registration(self) -> CaseView:
         """Answers once the registration is stored, so the caller can read the case at once."""
-        await workflow.wait_condition(lambda: self.view.last_seq >= 1)
+        await workflow.wait_condition(lambda: self.recorder.stored_seq >= 1)
         return self.view
 
     @workflow.update
-    async def accept(self, inp: AcceptInput) -> CaseView:
-        await self._accept(inp.actor, "accepted")
+    async def accept(self, cmd: Command[Accept]) -> CaseView:
+        await self.actions.run("accept", cmd, lambda: self._validate_accept(cmd),
+                               lambda: self._accept(cmd.actor, EventType.ACCEPTED))
         return self.view
 
     @accept.validator
-    def _validate_accept(self, inp: AcceptInput) -> None:
-        require_responsible(inp.actor, self.view, self.item)
+    def _validate_accept(self, cmd: Command[Accept]) -> None:
+        require_responsible(cmd.actor, self.view, self.item)
         self._require_status(CLERK_STATES, "accepted")
 
     @workflow.update
-    async def supplement(self, inp: SupplementInput) -> CaseView:
-        self.view.missing_materials = [m for m in self.view.missing_materials if m not in inp.items]
-        by_helper = inp.actor.user_id == self.view.helper_id
-        payload = {"items": inp.items, "still_missing": self.view.missing_materials,
-                   "on_behalf_of_applicant": inp.on_behalf_of_applicant or by_helper, "by_helper": by_helper}
-        await self._record("supplement_received", inp.actor, payload)
+    async def supplement(self, cmd: Command[Supplement]) -> CaseView:
+        await self.actions.run("supplement", cmd, lambda: self._validate_supplement(cmd),
+                               lambda: self._supplement(cmd))
+        return self.view
+
+    async def _supplement(self, cmd: Command[Supplement]) -> None:
+        body = cmd.body
+        self.view.missing_materials = [m for m in self.view.missing_materials if m not in body.items]
+        by_helper = cmd.actor.user_id == self.view.helper_id
+        payload = {"items": body.items, "still_missing": self.view.missing_materials,
+                   "on_behalf_of_applicant": body.on_behalf_of_applicant or by_helper, "by_helper": by_helper}
+        await self._record(EventType.SUPPLEMENT_RECEIVED, cmd.actor, payload)
         if not tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
             if self.view.status == CaseStatus.AWAITING_MATERIALS:
-                await self._accept(inp.actor, "accepted")
+                await self._accept(cmd.actor, EventType.ACCEPTED)
             elif not self.view.missing_materials and self.view.status in SUPPLEMENT_STATES:
-                await self._resume_clock(inp.actor, "materials_complete", close=["supplement_overdue"])
-        return self.view
+                await self._resume_clock(cmd.actor, EventType.MATERIALS_COMPLETE, close=["supplement_overdue"])
 
     @supplement.validator
-    def _validate_supplement(self, inp: SupplementInput) -> None:
-        require_responsible(inp.actor, self.view, self.item, allow_helper=True)
+    def _validate_supplement(self, cmd: Command[Supplement]) -> None:
+        require_responsible(cmd.actor, self.view, self.item, allow_helper=True)
         self._require_status(SUPPLEMENT_STATES | {CaseStatus.AWAITING_MATERIALS}, "supplemented")
-        tolerant_acceptance.check_supplement(self.view, inp.items)
+        tolerant_acceptance.check_supplement(self.view, cmd.body.items)
 
     @workflow.update
-    async def decide_overdue_supplement(self, inp: OverdueSupplementInput) -> CaseView:
-        if inp.extend_days:
-            self.view.supplement_window_days = inp.extend_days
-            self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
-            await self._record("supplement_extended", inp.actor, {"days": inp.extend_days},
-                               close_tasks=["supplement_overdue"])
-        else:
-            await self._resume_clock(inp.actor, "proceed_without_missing", close=["supplement_overdue"])
+    async def decide_overdue_supplement(self, cmd: Command[OverdueSupplementDecision]) -> CaseView:
+        await self.actions.run("decide_overdue_supplement", cmd, lambda: self._validate_overdue(cmd),
+                               lambda: self._decide_overdue(cmd))
         return self.view
 
+    async def _decide_overdue(self, cmd: Command[OverdueSupplementDecision]) -> None:
+        if cmd.body.extend_days:
+            self.view.supplement_window_days = cmd.body.extend_days
+            self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
+            await self._record(EventType.SUPPLEMENT_EXTENDED, cmd.actor, {"days": cmd.body.extend_days},
+                               close_tasks=["supplement_overdue"])
+        else:
+            await self._resume_clock(cmd.actor, EventType.PROCEED_WITHOUT_MISSING, close=["supplement_overdue"])
+
     @decide_overdue_supplement.validator
-    def _validate_overdue(self, inp: OverdueSupplementInput) -> None:
-        require_decider(inp.actor, self.item, "decide on overdue supplements")
+    def _validate_overdue(self, cmd: Command[OverdueSupplementDecision]) -> None:
+        require_decider(cmd.actor, self.item, "decide on overdue supplements")
         self._require_status({CaseStatus.SUPPLEMENT_OVERDUE}, "given an overdue-supplement decision")
 
     @workflow.update
-    async def request_veto(self, inp: VetoRequestInput) -> CaseView:
-        await self._request_veto(inp.actor, inp.reasons, inp.legal_basis, {})
+    async def request_veto(self, cmd: Command[VetoRequest]) -> CaseView:
+        await self.actions.run("request_veto", cmd, lambda: self._validate_request_veto(cmd),
+                               lambda: self._request_veto(cmd.actor, cmd.body.reasons, cmd.body.legal_basis, {}))
         return self.view
 
     @request_veto.validator
-    def _validate_request_veto(self, inp: VetoRequestInput) -> None:
-        require_responsible(inp.actor, self.view, self.item)
+    def _validate_request_veto(self, cmd: Command[VetoRequest]) -> None:
+        require_responsible(cmd.actor, self.view, self.item)
         no_veto.check_request(self.view)
 
     @workflow.update
-    async def decide_veto(self, inp: VetoDecisionInput) -> CaseView:
-        veto = self.view.veto
+    async def decide_veto(self, cmd: Command[VetoDecision]) -> CaseView:
+        await self.actions.run("decide_veto", cmd, lambda: self._validate_decide_veto(cmd),
+                               lambda: self._decide_veto(cmd))
+        return self.view
+
+    async def _decide_veto(self, cmd: Command[VetoDecision]) -> None:
+        veto, body = self.view.veto, cmd.body
         assert veto is not None
         if veto.approve is not None:  # the same decision again: the first answer, nothing recorded
-            return self.view
+            return
         now = workflow.now()
-        veto.decided_by, veto.approve, veto.instruction = inp.actor, inp.approve, inp.instruction
-        veto.comment, veto.decided_at = inp.comment, now
-        payload = {"approve": inp.approve, "instruction": inp.instruction, "comment": inp.comment}
-        if inp.approve:
+        veto.decided_by, veto.approve, veto.instruction = cmd.actor, body.approve, body.instruction
+        veto.comment, veto.decided_at = body.comment, now
+        payload = {"approve": body.approve, "instruction": body.instruction, "comment": body.comment}
+        if body.approve:
             self._set_status(CaseStatus.REJECTED)
             self.view.closed_at = now
-            await self._record("veto_approved", inp.actor, payload,
+            await self._record(EventType.VETO_APPROVED, cmd.actor, payload,
                                document=no_veto.rejection_notice(self.view, self.item, veto, now))
-            return self.view
-        self.view.instruction = inp.instruction
+            return
+        self.view.instruction = body.instruction
         self._set_status(veto.resume_status)  # the case continues where it was, with the instruction
-        await self._record("veto_refused", inp.actor, payload, close_tasks=["veto"])
-        if inp.instruction == Instruction.ACCEPT and veto.resume_status in CLERK_STATES:
-            await self._accept(inp.actor, "accepted_on_instruction")
-        elif inp.instruction == Instruction.JOINT_CONSULTATION and inp.consultation is not None:
-            await self._convene(inp.actor, inp.consultation, cannot_be_handled=False)
-        return self.view
+        await self._record(EventType.VETO_REFUSED, cmd.actor, payload, close_tasks=["veto"])
+        if body.instruction == Instruction.ACCEPT and veto.resume_status in CLERK_STATES:
+            await self._accept(cmd.actor, EventType.ACCEPTED_ON_INSTRUCTION)
+        elif body.instruction == Instruction.JOINT_CONSULTATION and body.consultation is not None:
+            await self._convene(cmd.actor, body.consultation, cannot_be_handled=False)
 
     @decide_veto.validator
-    def _validate_decide_veto(self, inp: VetoDecisionInput) -> None:
-        no_veto.check_decision(self.view, self.item, inp)
+    def _validate_decide_veto(self, cmd: Command[VetoDecision]) -> None:
+        no_veto.check_decision(self.view, self.item, cmd)
 
     @workflow.update
-    async def handover(self, inp: HandoverInput) -> CaseView:
-        previous = self.view.clerk_id
-        self.view.clerk_id = inp.to.user_id
-        await self._record("handed_over", inp.actor,
-                           {"from": previous, "to": inp.to.user_id, "to_username": inp.to.username,
-                            "reason": inp.reason})
+    async def handover(self, cmd: Command[Handover]) -> CaseView:
+        await self.actions.run("handover", cmd, lambda: self._validate_handover(cmd), lambda: self._handover(cmd))
         return self.view
+
+    async def _handover(self, cmd: Command[Handover]) -> None:
+        previous, to = self.view.clerk_id, cmd.body.to
+        self.view.clerk_id = to.user_id
+        await self._record(EventType.HANDED_OVER, cmd.actor, {"from": previous, "to": to.user_id,
+                                                              "to_username": to.username, "reason": cmd.body.reason})
 
     @handover.validator
-    def _validate_handover(self, inp: HandoverInput) -> None:
-        require_responsible(inp.actor, self.view, self.item)
+    def _validate_handover(self, cmd: Command[Handover]) -> None:
+        require_responsible(cmd.actor, self.view, self.item)
         self._require_open()
-        if inp.to.role != Role.CLERK or inp.to.user_id == self.view.clerk_id:
-            raise refuse(INVALID, "a case can be handed over only to another clerk")
+        if cmd.body.to.role != Role.CLERK or cmd.body.to.user_id == self.view.clerk_id:
+            raise refuse(INVALID, N_("a case can be handed over only to another clerk"))
 
     @workflow.update
-    async def arrange_handling(self, inp: HandlingInput) -> CaseView:
-        self.view.handling_mode = inp.mode
-        await self._record("handling_arranged", inp.actor, {
-            "mode": inp.mode.value, "address": inp.address,
-            "appointment_at": inp.appointment_at.isoformat() if inp.appointment_at else None})
+    async def arrange_handling(self, cmd: Command[Handling]) -> CaseView:
+        await self.actions.run("arrange_handling", cmd, lambda: self._validate_handling(cmd),
+                               lambda: self._arrange_handling(cmd))
         return self.view
 
+    async def _arrange_handling(self, cmd: Command[Handling]) -> None:
+        body = cmd.body
+        self.view.handling_mode = body.mode
+        await self._record(EventType.HANDLING_ARRANGED, cmd.actor, {
+            "mode": body.mode.value, "address": body.address,
+            "appointment_at": body.appointment_at.isoformat() if body.appointment_at else None})
+
     @arrange_handling.validator
-    def _validate_handling(self, inp: HandlingInput) -> None:
-        require_responsible(inp.actor, self.view, self.item)
+    def _validate_handling(self, cmd: Command[Handling]) -> None:
+        require_responsible(cmd.actor, self.view, self.item)
         self._require_open()
-        if inp.mode.value == "home_visit" and inp.appointment_at is None:
-            raise refuse(INVALID, "a home visit needs an appointment time")
+        if cmd.body.mode == HandlingMode.HOME_VISIT:
+            at = cmd.body.appointment_at
+            if at is None:
+                raise refuse(INVALID, N_("a home visit needs an appointment time"))
+            if at.tzinfo is None or at < workflow.now():
+                raise refuse(INVALID, N_("a home visit needs an appointment time in the future, with its time zone"))
 
     @workflow.update
-    async def complete(self, inp: CompleteInput) -> CaseView:
-        self.view.result = inp.result
+    async def complete(self, cmd: Command[Completion]) -> CaseView:
+        await self.actions.run("complete", cmd, lambda: self._validate_complete(cmd), lambda: self._complete(cmd))
+        return self.view
+
+    async def _complete(self, cmd: Command[Completion]) -> None:
+        self.view.result = cmd.body.result
         if self.view.parent_case_no:  # a matter: the applicant is called back once, on the combined case
             self._close()
         else:
             self._set_status(CaseStatus.AWAITING_CALLBACK)
-        await self._record("completed", inp.actor, {"result": inp.result})
-        return self.view
+        await self._record(EventType.COMPLETED, cmd.actor, {"result": cmd.body.result})
 
     @complete.validator
-    def _validate_complete(self, inp: CompleteInput) -> None:
-        require_responsible(inp.actor, self.view, self.item)
+    def _validate_complete(self, cmd: Command[Completion]) -> None:
+        require_responsible(cmd.actor, self.view, self.item)
         if self.view.matters:
-            raise refuse(INVALID_STATE, "a case of several matters completes when each of its matters does")
+            raise refuse(INVALID_STATE, N_("a case of several matters completes when each of its matters does"))
         self._require_status({CaseStatus.IN_HANDLING}, "completed")
 
     @workflow.update
-    async def record_satisfaction(self, inp: SatisfactionInput) -> CaseView:
-        await self._rate(inp.actor, inp.grade, inp.comment)
+    async def record_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> CaseView:
+        await self.actions.run("record_satisfaction", cmd, lambda: self._validate_satisfaction(cmd),
+                               lambda: self._rate(cmd.actor, cmd.body.grade, cmd.body.comment))
         return self.view
 
     @record_satisfaction.validator
-    def _validate_satisfaction(self, inp: SatisfactionInput) -> None:
-        require_writer(inp.actor)
+    def _validate_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> None:
+        require_writer(cmd.actor)
         self._require_status({CaseStatus.AWAITING_CALLBACK}, "rated")
 
     @workflow.update
-    async def rectify(self, inp: CompleteInput) -> CaseView:
-        self.view.result = inp.result
-        self._close()
-        await self._record("rectified", inp.actor, {"result": inp.result})
+    async def rectify(self, cmd: Command[Completion]) -> CaseView:
+        await self.actions.run("rectify", cmd, lambda: self._validate_rectify(cmd), lambda: self._rectify(cmd))
         return self.view
 
+    async def _rectify(self, cmd: Command[Completion]) -> None:
+        self.view.result = cmd.body.result
+        self._close()
+        await self._record(EventType.RECTIFIED, cmd.actor, {"result": cmd.body.result})
+
     @rectify.validator
-    def _validate_rectify(self, inp: CompleteInput) -> None:
-        require_decider(inp.actor, self.item, "record a rectification")
+    def _validate_rectify(self, cmd: Command[Completion]) -> None:
+        require_decider(cmd.actor, self.item, "record a rectification")
         self._require_status({CaseStatus.RECTIFICATION}, "rectified")
 
-    @workflow.signal
+    @workflow.signal(name="calendar_changed")
     async def calendar_changed(self, change: CalendarChanged) -> None:
         """A new official schedule: recompute a provisional legal deadline from how it was computed."""
         basis = self.view.deadline_basis
@@ -334,10 +368,10 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
         if new.at == old and new.provisional:
             return
         self._set_deadline(new)
-        await self._record("deadline_recomputed", None, {
+        await self._record(EventType.DEADLINE_RECOMPUTED, None, {
             "old": old.isoformat() if old else None, "new": new.at.isoformat(), "provisional": new.provisional,
             "calendar_year": change.year, "calendar_version": change.version})
 
-    @workflow.query
+    @workflow.query(name="state")
     def state(self) -> CaseView:
         return self.view

@@ -10,14 +10,12 @@ from casehall.workflows.joint_consultation import JointConsultationWorkflow
 from casehall.workflows.no_veto import VETO_FROM
 
 with workflow.unsafe.imports_passed_through():
-    from casehall.models.consultation import ConclusionDecision, ConsultationInput, ConsultationView, ConveneInput
-    from casehall.models.payloads import (
-        Actor,
-        CaseStatus,
-        CaseView,
-        Instruction,
-        StartConsultation,
-    )
+    from casehall.models import ids
+    from casehall.models.case import Actor, CaseView
+    from casehall.models.commands import Command, StartConsultation
+    from casehall.models.consultation import ConclusionDecision, ConsultationInput, ConsultationView, Convene
+    from casehall.models.enums import CaseStatus, Instruction
+    from casehall.models.events import EventType
 
 # States from which a joint consultation may be convened (the same from which a veto may be asked).
 CONSULT_FROM = VETO_FROM
@@ -34,22 +32,23 @@ class CaseConsultation(CaseBase):
         await self._apply_conclusion(result)
 
     @workflow.update
-    async def convene_consultation(self, inp: ConveneInput) -> CaseView:
-        spec = StartConsultation.model_validate(inp.model_dump(exclude={"actor", "cannot_be_handled"}))
-        await self._convene(inp.actor, spec, inp.cannot_be_handled)
+    async def convene_consultation(self, cmd: Command[Convene]) -> CaseView:
+        spec = StartConsultation.model_validate(cmd.body.model_dump(exclude={"cannot_be_handled"}))
+        await self.actions.run("convene_consultation", cmd, lambda: self._validate_convene(cmd),
+                               lambda: self._convene(cmd.actor, spec, cmd.body.cannot_be_handled))
         return self.view
 
     @convene_consultation.validator
-    def _validate_convene(self, inp: ConveneInput) -> None:
-        if inp.cannot_be_handled:
-            require_responsible(inp.actor, self.view, self.item)
+    def _validate_convene(self, cmd: Command[Convene]) -> None:
+        if cmd.body.cannot_be_handled:
+            require_responsible(cmd.actor, self.view, self.item)
         else:
-            require_decider(inp.actor, self.item, "convene a joint consultation")
+            require_decider(cmd.actor, self.item, "convene a joint consultation")
         self._require_status(CONSULT_FROM, "sent to a joint consultation")
 
     async def _convene(self, actor: Actor, spec: StartConsultation, cannot_be_handled: bool) -> None:
         """Start a joint consultation as a child workflow; the case waits for its conclusion."""
-        consultation_id = f"{self.view.case_no}-C{len(self.view.consultations) + 1}"
+        consultation_id = ids.consultation_id(self.view.case_no, len(self.view.consultations) + 1)
         self.view.consultations.append(consultation_id)
         self.view.consultation_resume = self.view.status
         self._set_status(CaseStatus.IN_CONSULTATION)
@@ -57,9 +56,9 @@ class CaseConsultation(CaseBase):
             JointConsultationWorkflow.run,
             ConsultationInput(consultation_id=consultation_id, case_no=self.view.case_no, convened_by=actor,
                               **spec.model_dump()),
-            id=f"consultation-{consultation_id}",
+            id=ids.consultation_workflow_id(consultation_id),
         )
-        await self._record("consultation_convened", actor, {
+        await self._record(EventType.CONSULTATION_CONVENED, actor, {
             "consultation_id": consultation_id, "lead_department": spec.lead_department,
             "departments": spec.departments, "question": spec.question, "cannot_be_handled": cannot_be_handled},
             close_tasks=["supplement_overdue"])
@@ -70,12 +69,12 @@ class CaseConsultation(CaseBase):
         assert conclusion is not None
         resume = self.view.consultation_resume or CaseStatus.REGISTERED
         self._set_status(resume)
-        await self._record("consultation_concluded", conclusion.by, {
+        await self._record(EventType.CONSULTATION_CONCLUDED, conclusion.by, {
             "consultation_id": result.consultation_id, "decision": conclusion.decision.value,
             "reasons": conclusion.reasons, "legal_basis": conclusion.legal_basis, "follows": conclusion.follows,
             "no_answer": conclusion.no_answer})
         if conclusion.decision == ConclusionDecision.ACCEPT and resume in CLERK_STATES:
-            await self._accept(conclusion.by, "accepted_after_consultation")
+            await self._accept(conclusion.by, EventType.ACCEPTED_AFTER_CONSULTATION)
         elif conclusion.decision == ConclusionDecision.VETO:
             await self._request_veto(conclusion.by, conclusion.reasons, conclusion.legal_basis,
                                      {"consultation_id": result.consultation_id})

@@ -1,4 +1,7 @@
-"""Business refusals raised by update validators; ``type`` tells the API which HTTP status to answer."""
+"""Business refusals raised by update validators and handlers; ``type`` tells the API which HTTP status to answer,
+``details`` carry the message id and its parameters so the API answers in the user's language."""
+
+from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
@@ -8,5 +11,7 @@ CONFLICT = "Conflict"
 INVALID = "Invalid"
 
 
-def refuse(kind: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+def refuse(kind: str, msgid: str, **params: Any) -> ApplicationError:
+    """A non-retryable refusal: the English text, and ``{"msgid", "params"}`` for translation."""
+    return ApplicationError(msgid.format(**params), {"msgid": msgid, "params": params}, type=kind,
+                            non_retryable=True)

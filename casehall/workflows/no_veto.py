@@ -8,15 +8,11 @@ from casehall.workflows.access import require_decider, require_writer
 from casehall.workflows.errors import CONFLICT, FORBIDDEN, INVALID, INVALID_STATE, refuse
 
 with workflow.unsafe.imports_passed_through():
-    from casehall.models.payloads import (
-        Actor,
-        CaseStatus,
-        CaseView,
-        DocumentSpec,
-        ServiceItemInfo,
-        VetoDecisionInput,
-        VetoState,
-    )
+    from casehall.models.activity_io import DocumentSpec
+    from casehall.models.case import Actor, CaseView, ServiceItemInfo, VetoState
+    from casehall.models.commands import Command, VetoDecision
+    from casehall.models.enums import CaseStatus
+    from casehall.models.messages import N_
 
 # States from which a clerk may ask to say no (never from a closed case or a pending veto).
 VETO_FROM = frozenset(
@@ -32,32 +28,36 @@ VETO_FROM = frozenset(
 
 def check_request(view: CaseView) -> None:
     if view.status not in VETO_FROM:
-        raise refuse(INVALID_STATE, f"a veto cannot be requested while the case is {view.status.value}")
+        raise refuse(INVALID_STATE, N_("a veto cannot be requested while the case is {status}"),
+                     status=view.status.value)
 
 
-def same_decision(veto: VetoState, inp: VetoDecisionInput) -> bool:
-    return veto.approve == inp.approve and (inp.approve or veto.instruction == inp.instruction)
+def same_decision(veto: VetoState, decision: VetoDecision) -> bool:
+    return veto.approve == decision.approve and (decision.approve or veto.instruction == decision.instruction)
 
 
-def check_decision(view: CaseView, item: ServiceItemInfo, inp: VetoDecisionInput) -> None:
+def check_decision(view: CaseView, item: ServiceItemInfo, cmd: Command[VetoDecision]) -> None:
     """Refuse a decision that breaks the rules; a repeat of the same decision passes (and records nothing)."""
-    require_writer(inp.actor)
+    actor, decision = cmd.actor, cmd.body
+    require_writer(actor)
     veto = view.veto
     if veto is None:
-        raise refuse(INVALID_STATE, f"case {view.case_no} has no veto request to decide")
-    if veto.requested_by.user_id == inp.actor.user_id:
-        raise refuse(FORBIDDEN, "the requester of a veto can never decide it")
-    require_decider(inp.actor, item, "decide a veto")
+        raise refuse(INVALID_STATE, N_("case {case_no} has no veto request to decide"), case_no=view.case_no)
+    if veto.requested_by.user_id == actor.user_id:
+        raise refuse(FORBIDDEN, N_("the requester of a veto can never decide it"))
+    require_decider(actor, item, "decide a veto")
     if veto.approve is not None:
-        if same_decision(veto, inp):
+        if same_decision(veto, decision):
             return
         by = veto.decided_by.username if veto.decided_by else "?"
-        verdict = "approved" if veto.approve else "refused"
-        raise refuse(CONFLICT, f"this veto was already {verdict} by {by}; a decision cannot be changed")
+        if veto.approve:
+            raise refuse(CONFLICT, N_("this veto was already approved by {by}; a decision cannot be changed"), by=by)
+        raise refuse(CONFLICT, N_("this veto was already refused by {by}; a decision cannot be changed"), by=by)
     if view.status != CaseStatus.VETO_REQUESTED:
-        raise refuse(INVALID_STATE, f"no veto is pending while the case is {view.status.value}")
-    if not inp.approve and inp.instruction is None:
-        raise refuse(INVALID, "refusing a veto needs an instruction: accept, joint_consultation or assisted_handling")
+        raise refuse(INVALID_STATE, N_("no veto is pending while the case is {status}"), status=view.status.value)
+    if not decision.approve and decision.instruction is None:
+        raise refuse(INVALID, N_("refusing a veto needs an instruction: accept, joint_consultation or "
+                                 "assisted_handling"))
 
 
 def rejection_notice(view: CaseView, item: ServiceItemInfo, veto: VetoState, at: datetime) -> DocumentSpec:

@@ -6,7 +6,9 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from casehall.models.payloads import CaseStatus, CaseView, DocumentSpec, RegisterCaseInput
+    from casehall.models.activity_io import DocumentSpec
+    from casehall.models.case import CaseView, RegisterCaseInput
+    from casehall.models.enums import CaseStatus
 
 DONE = {CaseStatus.CLOSED: "办结", CaseStatus.REJECTED: "不予受理"}
 

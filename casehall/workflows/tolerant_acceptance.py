@@ -8,7 +8,9 @@ from temporalio import workflow
 from casehall.workflows.errors import INVALID, refuse
 
 with workflow.unsafe.imports_passed_through():
-    from casehall.models.payloads import CaseView, DocumentSpec, Material, ServiceItemInfo
+    from casehall.models.activity_io import DocumentSpec
+    from casehall.models.case import CaseView, Material, ServiceItemInfo
+    from casehall.models.messages import N_
 
 
 def missing(item: ServiceItemInfo, submitted: list[str]) -> list[Material]:
@@ -23,7 +25,8 @@ def main_missing(item: ServiceItemInfo, missing_names: list[str]) -> list[str]:
 def check_supplement(view: CaseView, items: list[str]) -> None:
     unknown = sorted(set(items) - set(view.missing_materials))
     if unknown:
-        raise refuse(INVALID, f"not among the missing materials of {view.case_no}: {', '.join(unknown)}")
+        raise refuse(INVALID, N_("not among the missing materials of {case_no}: {materials}"), case_no=view.case_no,
+                     materials="、".join(unknown))
 
 
 def one_time_notice(

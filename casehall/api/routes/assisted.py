@@ -1,14 +1,15 @@
 """Assisted handling (帮办代办): a manager names a helper for a key case; the helper acts for the applicant and
 sees all its matters and consultations in one list."""
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from casehall.api.actions import act, case_public
+from casehall.api.actions import IdempotencyKey, act, actor_named, case_public
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
 from casehall.api.schemas import CasePublic
+from casehall.models.commands import Helper, Signature
 from casehall.models.consultation import ConsultationView
-from casehall.models.payloads import HelperInput, Signature, SignatureInput
+from casehall.models.text import Line
 from casehall.store import queries
 from casehall.workflows.case import CaseWorkflow
 
@@ -16,7 +17,7 @@ router = APIRouter(tags=["assisted handling"])
 
 
 class HelperBody(BaseModel):
-    username: str
+    username: Line
 
 
 class AssistedCase(BaseModel):
@@ -26,20 +27,16 @@ class AssistedCase(BaseModel):
 
 
 @router.post("/cases/{case_no}/helper")
-async def assign_helper(case_no: str, body: HelperBody, state: StateDep, session: SessionDep, actor: CurrentActor
-                        ) -> CasePublic:
-    helper = await queries.user_by_name(session, body.username)
-    if helper is None:
-        raise HTTPException(422, f"no user named {body.username!r}")
-    inp = HelperInput(actor=actor, helper=queries.actor_of(helper))
-    return await act(state, session, actor, case_no, CaseWorkflow.assign_helper, inp)
+async def assign_helper(case_no: str, body: HelperBody, state: StateDep, actor: CurrentActor,
+                        key: IdempotencyKey = None) -> CasePublic:
+    helper = await actor_named(state, body.username, "username")
+    return await act(state, actor, case_no, CaseWorkflow.assign_helper, Helper(helper=helper), key)
 
 
 @router.post("/cases/{case_no}/signatures")
-async def sign(case_no: str, body: Signature, state: StateDep, session: SessionDep, actor: CurrentActor
+async def sign(case_no: str, body: Signature, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None
                ) -> CasePublic:
-    inp = SignatureInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.sign_on_behalf, inp)
+    return await act(state, actor, case_no, CaseWorkflow.sign_on_behalf, body, key)
 
 
 @router.get("/assisted")

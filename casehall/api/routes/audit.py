@@ -15,7 +15,7 @@ from casehall.audit.checks import Source, replay_case
 from casehall.audit.export import Export, export_cases, to_csv
 from casehall.audit.replay import ReplayReport
 from casehall.audit.timeline import Timeline, aware, case_timeline
-from casehall.models.payloads import Role
+from casehall.models.enums import Role
 from casehall.models.tables import Case
 
 router = APIRouter(prefix="/audit", tags=["audit"],

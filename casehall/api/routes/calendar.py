@@ -11,7 +11,7 @@ from casehall.api.deps import CurrentUser, StateDep, require_roles
 from casehall.calendar.admin import import_schedule, notify_open_cases
 from casehall.calendar.store import CalendarStore
 from casehall.calendar.workdays import CalendarDay, ScheduleError, parse_schedule
-from casehall.models.payloads import Role
+from casehall.models.enums import Role
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 

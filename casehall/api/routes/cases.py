@@ -1,60 +1,65 @@
-"""Cases: register, read, search, and every human action (each one a validated workflow update)."""
+"""Cases: register, read, search, and every human action (each one a validated workflow update). Action routes pass
+the body as it came; the actor is the authenticated user; ``Idempotency-Key`` makes a retried call safe."""
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from casehall.api.actions import act, case_public, load_case
-from casehall.api.deps import CurrentActor, SessionDep, StateDep, require_roles
+from casehall.api.actions import (
+    IdempotencyKey,
+    act,
+    actor_named,
+    case_public,
+    load_case,
+    read_case,
+    require_departments,
+)
+from casehall.api.deps import CurrentActor, SessionDep, StateDep
 from casehall.api.errors import NotFound
 from casehall.api.intake import RegisterCase, RegisterCombined, register_case, register_combined
 from casehall.api.schemas import CaseList, CasePublic, DocumentPublic, EventPublic
 from casehall.documents.pdf import render_document
-from casehall.models.payloads import (
-    AcceptInput,
-    CaseStatus,
-    CompleteInput,
+from casehall.models.commands import (
+    Accept,
     Completion,
     Handling,
-    HandlingInput,
-    HandoverInput,
+    Handover,
     OverdueSupplementDecision,
-    OverdueSupplementInput,
-    Role,
     SatisfactionAnswer,
-    SatisfactionInput,
     Supplement,
-    SupplementInput,
     VetoDecision,
-    VetoDecisionInput,
     VetoRequest,
-    VetoRequestInput,
 )
+from casehall.models.enums import CaseStatus
 from casehall.models.tables import Document
+from casehall.models.text import Line, OptionalText
 from casehall.store import queries
+from casehall.workflows.access import require_registrar
 from casehall.workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases"])
-writers = [require_roles(Role.CLERK, Role.MANAGER, Role.DIRECTOR)]
 
 
-@router.post("", status_code=201, dependencies=writers)
-async def register(body: RegisterCase, state: StateDep, session: SessionDep, actor: CurrentActor) -> CasePublic:
-    view = await register_case(state.client, state.sessions, state.settings.task_queue, body, actor,
-                               tz=state.settings.timezone)
-    return await case_public(session, actor, await load_case(session, view.case_no))
+@router.post("", status_code=201)
+async def register(body: RegisterCase, state: StateDep, actor: CurrentActor) -> CasePublic:
+    require_registrar(actor)
+    s = state.settings
+    view = await register_case(state.client, state.sessions, s.task_queue, body, actor, tz=s.timezone,
+                               rpc_timeout=s.temporal_rpc_timeout)
+    return await read_case(state, actor, view.case_no)
 
 
-@router.post("/combined", status_code=201, dependencies=writers)
-async def register_several(body: RegisterCombined, state: StateDep, session: SessionDep, actor: CurrentActor
-                           ) -> CasePublic:
+@router.post("/combined", status_code=201)
+async def register_several(body: RegisterCombined, state: StateDep, actor: CurrentActor) -> CasePublic:
     """Several matters at one window: one case, one child case per matter."""
-    view = await register_combined(state.client, state.sessions, state.settings.task_queue, body, actor,
-                                   tz=state.settings.timezone)
-    return await case_public(session, actor, await load_case(session, view.case_no))
+    require_registrar(actor)
+    s = state.settings
+    view = await register_combined(state.client, state.sessions, s.task_queue, body, actor, tz=s.timezone,
+                                   rpc_timeout=s.temporal_rpc_timeout)
+    return await read_case(state, actor, view.case_no)
 
 
 @router.get("/{case_no}/matters")
@@ -108,76 +113,68 @@ async def download(case_no: str, doc_id: int, session: SessionDep, actor: Curren
 
 
 @router.post("/{case_no}/accept")
-async def accept(case_no: str, state: StateDep, session: SessionDep, actor: CurrentActor) -> CasePublic:
-    return await act(state, session, actor, case_no, CaseWorkflow.accept, AcceptInput(actor=actor))
+async def accept(case_no: str, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.accept, Accept(), key)
 
 
 @router.post("/{case_no}/supplements")
-async def supplement(case_no: str, body: Supplement, state: StateDep, session: SessionDep, actor: CurrentActor
-                     ) -> CasePublic:
-    inp = SupplementInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.supplement, inp)
+async def supplement(case_no: str, body: Supplement, state: StateDep, actor: CurrentActor,
+                     key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.supplement, body, key)
 
 
 @router.post("/{case_no}/supplements/overdue-decision")
-async def overdue_supplement(case_no: str, body: OverdueSupplementDecision, state: StateDep, session: SessionDep,
-                             actor: CurrentActor) -> CasePublic:
-    inp = OverdueSupplementInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.decide_overdue_supplement, inp)
+async def overdue_supplement(case_no: str, body: OverdueSupplementDecision, state: StateDep, actor: CurrentActor,
+                             key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.decide_overdue_supplement, body, key)
 
 
 @router.post("/{case_no}/veto")
-async def request_veto(case_no: str, body: VetoRequest, state: StateDep, session: SessionDep, actor: CurrentActor
-                       ) -> CasePublic:
-    inp = VetoRequestInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.request_veto, inp)
+async def request_veto(case_no: str, body: VetoRequest, state: StateDep, actor: CurrentActor,
+                       key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.request_veto, body, key)
 
 
 @router.post("/{case_no}/veto/decision")
-async def decide_veto(case_no: str, body: VetoDecision, state: StateDep, session: SessionDep, actor: CurrentActor
-                      ) -> CasePublic:
-    inp = VetoDecisionInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.decide_veto, inp)
+async def decide_veto(case_no: str, body: VetoDecision, state: StateDep, actor: CurrentActor,
+                      key: IdempotencyKey = None) -> CasePublic:
+    if body.consultation is not None:
+        spec = body.consultation
+        await require_departments(state, [spec.lead_department, *spec.departments], "consultation.departments")
+    return await act(state, actor, case_no, CaseWorkflow.decide_veto, body, key)
 
 
 class HandoverBody(BaseModel):
-    to_username: str
-    reason: str = ""
+    to_username: Line
+    reason: OptionalText = ""
 
 
 @router.post("/{case_no}/handover")
-async def handover(case_no: str, body: HandoverBody, state: StateDep, session: SessionDep, actor: CurrentActor
-                   ) -> CasePublic:
-    target = await queries.user_by_name(session, body.to_username)
-    if target is None:
-        raise HTTPException(422, f"no user named {body.to_username!r}")
-    inp = HandoverInput(actor=actor, to=queries.actor_of(target), reason=body.reason)
-    return await act(state, session, actor, case_no, CaseWorkflow.handover, inp)
+async def handover(case_no: str, body: HandoverBody, state: StateDep, actor: CurrentActor,
+                   key: IdempotencyKey = None) -> CasePublic:
+    to = await actor_named(state, body.to_username, "to_username")
+    return await act(state, actor, case_no, CaseWorkflow.handover, Handover(to=to, reason=body.reason), key)
 
 
 @router.post("/{case_no}/handling")
-async def arrange_handling(case_no: str, body: Handling, state: StateDep, session: SessionDep, actor: CurrentActor
-                           ) -> CasePublic:
-    inp = HandlingInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.arrange_handling, inp)
+async def arrange_handling(case_no: str, body: Handling, state: StateDep, actor: CurrentActor,
+                           key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.arrange_handling, body, key)
 
 
 @router.post("/{case_no}/complete")
-async def complete(case_no: str, body: Completion, state: StateDep, session: SessionDep, actor: CurrentActor
-                   ) -> CasePublic:
-    inp = CompleteInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.complete, inp)
+async def complete(case_no: str, body: Completion, state: StateDep, actor: CurrentActor,
+                   key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.complete, body, key)
 
 
 @router.post("/{case_no}/satisfaction")
-async def satisfaction(case_no: str, body: SatisfactionAnswer, state: StateDep, session: SessionDep,
-                       actor: CurrentActor) -> CasePublic:
-    inp = SatisfactionInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.record_satisfaction, inp)
+async def satisfaction(case_no: str, body: SatisfactionAnswer, state: StateDep, actor: CurrentActor,
+                       key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.record_satisfaction, body, key)
 
 
 @router.post("/{case_no}/rectification")
-async def rectify(case_no: str, body: Completion, state: StateDep, session: SessionDep, actor: CurrentActor
-                  ) -> CasePublic:
-    inp = CompleteInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.rectify, inp)
+async def rectify(case_no: str, body: Completion, state: StateDep, actor: CurrentActor,
+                  key: IdempotencyKey = None) -> CasePublic:
+    return await act(state, actor, case_no, CaseWorkflow.rectify, body, key)

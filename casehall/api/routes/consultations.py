@@ -3,69 +3,60 @@ the lead department, the consulted departments and auditors only."""
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from casehall.api.actions import act, run_update
+from casehall.api.actions import IdempotencyKey, act, require_departments, run_update
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
 from casehall.api.errors import NotFound
 from casehall.api.schemas import CasePublic
 from casehall.documents.pdf import render_document
-from casehall.models.consultation import (
-    ConclusionBody,
-    ConclusionInput,
-    ConsultationView,
-    ConveneInput,
-    ExtensionBody,
-    ExtensionInput,
-    OpinionBody,
-    OpinionInput,
-)
-from casehall.models.payloads import Actor, Role, StartConsultation
+from casehall.models.case import Actor
+from casehall.models.commands import Command
+from casehall.models.consultation import ConclusionBody, ConsultationView, Convene, ExtensionBody, OpinionBody
+from casehall.models.ids import consultation_workflow_id
 from casehall.models.tables import Consultation
 from casehall.store import queries
+from casehall.workflows.access import sees_consultation
 from casehall.workflows.case import CaseWorkflow
+from casehall.workflows.errors import FORBIDDEN, refuse
 from casehall.workflows.joint_consultation import JointConsultationWorkflow
 
 router = APIRouter(tags=["joint consultation"])
-
-
-class ConveneBody(StartConsultation):
-    cannot_be_handled: bool = False
-
-
-def may_see(actor: Actor, row: Consultation) -> bool:
-    return actor.role == Role.AUDITOR or actor.department_code in [row.lead_department, *row.departments]
 
 
 async def _visible(session: SessionDep, actor: Actor, consultation_id: str) -> ConsultationView:
     row = await session.get(Consultation, consultation_id)
     if row is None:
         raise NotFound(f"no consultation {consultation_id}")
-    if not may_see(actor, row):
-        raise HTTPException(403, "only the lead department, the consulted departments and auditors see a consultation")
+    if not sees_consultation(actor, row.lead_department, row.departments):
+        raise refuse(FORBIDDEN, "only the lead department, the consulted departments and auditors see a consultation")
     return ConsultationView.model_validate(row.state)
 
 
-async def _update(state: StateDep, session: SessionDep, actor: Actor, consultation_id: str, update: Any,
-                  inp: Any) -> ConsultationView:
-    await _visible(session, actor, consultation_id)
-    handle = state.client.get_workflow_handle(f"consultation-{consultation_id}")
-    result: ConsultationView = await run_update(handle, update, inp, ConsultationView)
+async def _update(state: StateDep, actor: Actor, consultation_id: str, update: Any, body: Any,
+                  key: str | None) -> ConsultationView:
+    async with state.sessions() as session:
+        await _visible(session, actor, consultation_id)
+    handle = state.client.get_workflow_handle(consultation_workflow_id(consultation_id))
+    result: ConsultationView = await run_update(state, handle, update, Command(actor=actor, body=body), key,
+                                                ConsultationView)
     return result
 
 
 @router.post("/cases/{case_no}/consultations")
-async def convene(case_no: str, body: ConveneBody, state: StateDep, session: SessionDep, actor: CurrentActor
+async def convene(case_no: str, body: Convene, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None
                   ) -> CasePublic:
-    inp = ConveneInput(actor=actor, **body.model_dump())
-    return await act(state, session, actor, case_no, CaseWorkflow.convene_consultation, inp)
+    await require_departments(state, [body.lead_department], "lead_department")
+    await require_departments(state, body.departments, "departments")
+    return await act(state, actor, case_no, CaseWorkflow.convene_consultation, body, key)
 
 
 @router.get("/cases/{case_no}/consultations")
 async def of_case(case_no: str, session: SessionDep, actor: CurrentActor) -> list[ConsultationView]:
     rows = await queries.consultations_of(session, [case_no])
-    return [ConsultationView.model_validate(r.state) for r in rows if may_see(actor, r)]
+    return [ConsultationView.model_validate(r.state) for r in rows
+            if sees_consultation(actor, r.lead_department, r.departments)]
 
 
 @router.get("/consultations/{consultation_id}")
@@ -74,24 +65,21 @@ async def get(consultation_id: str, session: SessionDep, actor: CurrentActor) ->
 
 
 @router.post("/consultations/{consultation_id}/opinions")
-async def answer(consultation_id: str, body: OpinionBody, state: StateDep, session: SessionDep,
-                 actor: CurrentActor) -> ConsultationView:
-    inp = OpinionInput(actor=actor, **body.model_dump())
-    return await _update(state, session, actor, consultation_id, JointConsultationWorkflow.answer, inp)
+async def answer(consultation_id: str, body: OpinionBody, state: StateDep, actor: CurrentActor,
+                 key: IdempotencyKey = None) -> ConsultationView:
+    return await _update(state, actor, consultation_id, JointConsultationWorkflow.answer, body, key)
 
 
 @router.post("/consultations/{consultation_id}/extension")
-async def extend(consultation_id: str, body: ExtensionBody, state: StateDep, session: SessionDep,
-                 actor: CurrentActor) -> ConsultationView:
-    inp = ExtensionInput(actor=actor, **body.model_dump())
-    return await _update(state, session, actor, consultation_id, JointConsultationWorkflow.extend, inp)
+async def extend(consultation_id: str, body: ExtensionBody, state: StateDep, actor: CurrentActor,
+                 key: IdempotencyKey = None) -> ConsultationView:
+    return await _update(state, actor, consultation_id, JointConsultationWorkflow.extend, body, key)
 
 
 @router.post("/consultations/{consultation_id}/conclusion")
-async def conclude(consultation_id: str, body: ConclusionBody, state: StateDep, session: SessionDep,
-                   actor: CurrentActor) -> ConsultationView:
-    inp = ConclusionInput(actor=actor, **body.model_dump())
-    return await _update(state, session, actor, consultation_id, JointConsultationWorkflow.conclude, inp)
+async def conclude(consultation_id: str, body: ConclusionBody, state: StateDep, actor: CurrentActor,
+                   key: IdempotencyKey = None) -> ConsultationView:
+    return await _update(state, actor, consultation_id, JointConsultationWorkflow.conclude, body, key)
 
 
 @router.get("/consultations/{consultation_id}/minutes.pdf", response_class=Response)

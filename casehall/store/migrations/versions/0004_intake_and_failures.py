@@ -26,7 +26,8 @@ def upgrade() -> None:
                "ON CONFLICT (code) DO NOTHING")
     op.execute(
         "INSERT INTO service_items (code, name, department_code, time_limit_days, expedited_days, materials, rules) "
-        f"VALUES ('HALL-COMBINED', '统一受理（多事项）', 'CITY', 20, 10, '[]', '{RULES}') ON CONFLICT (code) DO NOTHING")
+        f"VALUES ('HALL-COMBINED', '统一受理（多事项）', 'CITY', 20, 10, '[]', '{RULES}') "
+        "ON CONFLICT (code) DO NOTHING")
     op.create_table(
         "case_number_voids",
         sa.Column("case_no", sa.String(length=40), primary_key=True),

@@ -1,0 +1,6 @@
+"""Every workflow casehall runs: the worker registers them, the audit replays histories against them."""
+
+from casehall.workflows.case import CaseWorkflow
+from casehall.workflows.joint_consultation import JointConsultationWorkflow
+
+WORKFLOWS: list[type] = [CaseWorkflow, JointConsultationWorkflow]
