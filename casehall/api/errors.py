@@ -175,7 +175,7 @@ def _text(request: Request, text: str) -> tuple[str, str | None]:
 
 
 def _message(request: Request, err: Exception) -> tuple[str, str | None]:
-    if isinstance(err, _Translatable):
+    if isinstance(err, _Translatable) and (err.params or parse(err.msgid) is None):
         if err.msgid in _GONE:
             return translate(CLOSED_CASE, language(request), case_no=err.params.get("workflow_id", "")), err.msgid
         return translate(err.msgid, language(request), **err.params), err.msgid
@@ -362,9 +362,14 @@ _OUTAGES = (sa_exc.OperationalError, sa_exc.TimeoutError, TimeoutError, Connecti
 
 def database_outage(err: BaseException) -> bool:
     """Whether ``err`` means the database cannot be reached (refused, reset, timed out, pool exhausted)."""
-    for e in (err, err.__cause__, getattr(err, "orig", None)):
-        if e is None:
+    pending: list[BaseException | None] = [err]
+    seen: list[BaseException] = []
+    while pending and len(seen) < 12:  # the error, what it wraps (orig) and its causes
+        e = pending.pop(0)
+        if e is None or any(e is s for s in seen):
             continue
+        seen.append(e)
+        pending += [getattr(e, "orig", None), e.__cause__]
         if isinstance(e, _OUTAGES):
             return True
         if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
