@@ -3,13 +3,27 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from casehall.api import errors
-from casehall.api.deps import AppState
-from casehall.api.routes import assisted, audit, auth, calendar, cases, catalogue, consultations, health, inbox, ui
-from casehall.core.db import make_engine, make_sessionmaker
+from casehall.api.deps import AppState, bounded_client, request_sessionmaker
+from casehall.api.middleware import RequestLimits
+from casehall.api.params import refuse_hostile_input
+from casehall.api.routes import (
+    assisted,
+    audit,
+    auth,
+    calendar,
+    cases,
+    catalogue,
+    codec,
+    consultations,
+    health,
+    inbox,
+    ui,
+)
+from casehall.core.db import engine_for
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
 
@@ -19,9 +33,10 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url())
-        temporal = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace)
-        app.state.casehall = AppState(settings=settings, sessions=make_sessionmaker(engine), client=temporal)
+        engine = engine_for(settings)
+        temporal = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace, settings)
+        app.state.casehall = AppState(settings=settings, sessions=request_sessionmaker(engine),
+                                      client=bounded_client(temporal, settings.temporal_rpc_timeout))
         try:
             yield
         finally:
@@ -32,9 +47,17 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
         description="Case workflows for service halls: the no-veto window, tolerant acceptance, callbacks.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_hostile_input)],  # NUL, int32, dates: 422 naming the parameter
         docs_url=None, redoc_url=None,  # served offline by routes/ui.py
     )
-    errors.install(app)
-    for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit):
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
+    errors.install(app)  # its catch-all layer goes around RequestLimits
+    for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit, codec):
         app.include_router(module.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory ``casehall api`` gives uvicorn when it runs several worker processes (settings from the
+    environment, each process with its own pool and Temporal connection)."""
+    return create_app(Settings())

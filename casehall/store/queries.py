@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from casehall.models.case import Actor, ItemRules, Material, ServiceItemInfo
-
 from casehall.models.enums import CLOCK_RUNNING, Role
 from casehall.models.tables import (
     ApiToken,
@@ -23,7 +22,6 @@ from casehall.models.tables import (
     Task,
     User,
 )
-
 
 # The hall's combined item (several matters in one registration): migration 0004 creates it with the centre.
 COMBINED_ITEM = "HALL-COMBINED"
@@ -83,6 +81,11 @@ async def user_by_token(session: AsyncSession, token_hash: str) -> User | None:
     )
 
 
+def escape_like(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern: ``%``, ``_`` and the escape character itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass
 class CaseFilter:
     status: str | None = None
@@ -113,9 +116,10 @@ async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequenc
     if f.registered_to:
         conditions.append(col(Case.registered_at) < f.registered_to)
     if f.text:
-        like = f"%{f.text}%"
+        like = f"%{escape_like(f.text)}%"
         conditions.append(
-            col(Case.case_no).ilike(like) | col(Case.applicant_name).ilike(like) | col(Case.description).ilike(like)
+            col(Case.case_no).ilike(like, escape="\\") | col(Case.applicant_name).ilike(like, escape="\\")
+            | col(Case.description).ilike(like, escape="\\")
         )
     total = await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
     rows = await session.scalars(

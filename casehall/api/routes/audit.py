@@ -1,7 +1,6 @@
 """Audit: timelines, chain verification, replay checks and exports. Read-only; auditors, managers, directors and
 admins may read them."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -10,6 +9,7 @@ from pydantic import BaseModel
 
 from casehall.api.deps import SessionDep, StateDep, require_roles
 from casehall.api.errors import NotFound
+from casehall.api.params import BoundedDatetime, CaseNo
 from casehall.audit.chain import ChainReport, verify_chains
 from casehall.audit.checks import Source, replay_case
 from casehall.audit.export import Export, export_cases, to_csv
@@ -61,7 +61,8 @@ async def _require_case(session: SessionDep, case_no: str) -> None:
 
 
 @router.get("/cases/{case_no}/timeline")
-async def timeline(case_no: str, session: SessionDep, state: StateDep, as_of: datetime | None = None) -> Timeline:
+async def timeline(case_no: CaseNo, session: SessionDep, state: StateDep, as_of: BoundedDatetime | None = None
+                   ) -> Timeline:
     """The case's history with actors, documents and decisions; with ``as_of``, as it stood at that moment."""
     found = await case_timeline(session, case_no, as_of, tz=state.settings.timezone)
     if found is None:
@@ -70,7 +71,7 @@ async def timeline(case_no: str, session: SessionDep, state: StateDep, as_of: da
 
 
 @router.get("/cases/{case_no}/chain")
-async def chain(case_no: str, session: SessionDep) -> ChainPublic:
+async def chain(case_no: CaseNo, session: SessionDep) -> ChainPublic:
     """The case's hash chain, checked against the ``cases`` row and the newest anchor."""
     await _require_case(session, case_no)
     verification = await verify_chains(session, [case_no])
@@ -79,7 +80,7 @@ async def chain(case_no: str, session: SessionDep) -> ChainPublic:
 
 
 @router.get("/cases/{case_no}/replay")
-async def replay(case_no: str, session: SessionDep, state: StateDep, source: Source = "auto") -> ReplayPublic:
+async def replay(case_no: CaseNo, session: SessionDep, state: StateDep, source: Source = "auto") -> ReplayPublic:
     """Replay the case's history with the current code; ``ok`` when it reaches what PostgreSQL holds."""
     await _require_case(session, case_no)
     return ReplayPublic.of(await replay_case(state.client, state.sessions, case_no, source=source))
@@ -87,8 +88,8 @@ async def replay(case_no: str, session: SessionDep, state: StateDep, source: Sou
 
 @router.get("/export", response_model=None)
 async def export(
-    session: SessionDep, state: StateDep, case_no: str | None = None, closed_from: datetime | None = None,
-    closed_to: datetime | None = None, format: Annotated[Literal["json", "csv"], Query()] = "json",
+    session: SessionDep, state: StateDep, case_no: CaseNo | None = None, closed_from: BoundedDatetime | None = None,
+    closed_to: BoundedDatetime | None = None, format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Export | Response:
     """One case (``case_no``) or the cases closed in [closed_from, closed_to): events with hashes, documents."""
     if case_no is None and closed_from is None and closed_to is None:

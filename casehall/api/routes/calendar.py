@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from casehall.api.deps import CurrentUser, StateDep, require_roles
+from casehall.api.params import BoundedDatetime
 from casehall.calendar.admin import import_schedule, notify_open_cases
 from casehall.calendar.store import CalendarStore
 from casehall.calendar.workdays import CalendarDay, ScheduleError, parse_schedule
@@ -73,7 +74,7 @@ class ImportResult(BaseModel):
 
 @router.get("/deadline")
 async def deadline(
-    store: StoreDep, state: StateDep, user: CurrentUser, start: datetime,
+    store: StoreDep, state: StateDep, user: CurrentUser, start: BoundedDatetime,
     days: Annotated[int, Query(ge=1, le=3650)],
 ) -> DeadlinePublic:
     """The end of the ``days``-th working day after ``start`` (a time without offset is the hall's local time)."""
@@ -86,7 +87,7 @@ async def deadline(
 @router.get("/{year}/{month}")
 async def month(
     store: StoreDep, user: CurrentUser,
-    year: Annotated[int, Path(ge=1900, le=2200)], month: Annotated[int, Path(ge=1, le=12)],
+    year: Annotated[int, Path(ge=2000, le=2100)], month: Annotated[int, Path(ge=1, le=12)],
 ) -> MonthPublic:
     calendar = await store.get()
     days = [DayPublic.of(c, calendar.is_workday(c.day)) for c in calendar.month(year, month)]
