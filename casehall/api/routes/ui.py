@@ -64,6 +64,7 @@ class DepartmentOut(BaseModel):
 
 
 class Colleague(BaseModel):
+    user_id: int
     username: str
     display_name: str
     role: str
@@ -143,7 +144,7 @@ async def colleagues(_: CurrentUser, session: SessionDep,
     if role:
         query = query.where(col(User.role) == role)
     rows = await session.scalars(query.order_by(col(User.username)))
-    return [Colleague(username=u.username, display_name=u.display_name, role=u.role,
+    return [Colleague(user_id=u.id or 0, username=u.username, display_name=u.display_name, role=u.role,
                       department_code=u.department_code) for u in rows.all()]
 
 
