@@ -14,7 +14,7 @@ async def test_only_admins_import(api: httpx.AsyncClient, tokens: dict[str, dict
     body = {"format": "csv", "text": CSV_2027}
     for user in ("clerk", "manager", "director", "auditor"):
         r = await api.post("/calendar/imports", headers=tokens[user], json=body)
-        assert r.status_code == 403 and "admin" in r.json()["detail"], (user, r.text)
+        assert r.status_code == 403 and "管理员" in r.json()["error"]["message"], (user, r.text)
     assert (await api.post("/calendar/imports", json=body)).status_code == 401
     month = (await api.get("/calendar/2027/1", headers=tokens["clerk"])).json()
     assert not month["official"]
@@ -30,8 +30,8 @@ async def test_bad_schedules_answer_422(api: httpx.AsyncClient, tokens: dict[str
         ({"format": "csv", "text": "date,kind\n2027-01-01,holiday\n2027-01-01,holiday\n"}, "already listed"),
     ]
     for body, message in cases:
-        r = await api.post("/calendar/imports", headers=admin, json=body)
-        assert r.status_code == 422 and message in r.json()["detail"], (body, r.text)
+        r = await api.post("/calendar/imports", headers={**admin, "Accept-Language": "en"}, json=body)
+        assert r.status_code == 422 and message in r.json()["error"]["message"], (body, r.text)
     r = await api.post("/calendar/imports", headers=admin, json={"format": "xml", "text": "<x/>"})
     assert r.status_code == 422
 
@@ -67,9 +67,10 @@ async def test_import_then_read(api: httpx.AsyncClient, tokens: dict[str, dict[s
     assert (await api.get("/calendar/2027/1")).status_code == 401
 
     moved = {"format": "yaml", "text": YAML_2027_MOVED}
-    refused = await api.post("/calendar/imports", headers=admin, json=moved)
+    refused = await api.post("/calendar/imports", headers={**admin, "Accept-Language": "en"}, json=moved)
     assert refused.status_code == 422
-    assert "contradicts the official 2027 schedule in force (imported) on 2 day(s)" in refused.json()["detail"]
+    assert "contradicts the official 2027 schedule in force (imported) on 2 day(s)" in \
+        refused.json()["error"]["message"]
     assert (await api.get("/calendar/deadline", headers=clerk, params=DEADLINE)).json() == after
 
     replaced = await api.post("/calendar/imports", headers=admin, json=moved | {"replace": True})

@@ -78,7 +78,7 @@ async def test_not_lawful_conclusion_becomes_a_veto_request_needing_approval(
     await _opinion(api, tokens["manager-housing"], cid, "disagree", "违反规划用途")
     no_basis = await api.post(f"/consultations/{cid}/conclusion", headers=tokens["manager"],
                               json={"decision": "veto", "reasons": "不符合法定条件"})
-    assert no_basis.status_code == 422 and "legal basis" in no_basis.json()["detail"]
+    assert no_basis.status_code == 422 and "法律依据" in no_basis.json()["error"]["message"]
     r = await api.post(f"/consultations/{cid}/conclusion", headers=tokens["manager"], json={
         "decision": "veto", "reasons": "不符合法定条件", "legal_basis": "《城乡规划法》第四十条",
         "follows": ["HOUSING"]})
@@ -104,7 +104,7 @@ async def test_only_users_of_a_department_answer_for_it(api: httpx.AsyncClient, 
     _, cid = await _case_in_consultation(api, tokens)
     r = await api.post(f"/consultations/{cid}/opinions", headers=tokens["manager-social"],
                        json={"department_code": "HOUSING", "decision": "agree", "text": "代答"})
-    assert r.status_code == 403 and "HOUSING" in r.json()["detail"]
+    assert r.status_code == 403 and "HOUSING" in r.json()["error"]["message"]
     outsider = await _opinion(api, tokens["manager"], cid, "agree")  # MKT leads but is not consulted
     assert outsider.status_code == 422
     auditor = await _opinion(api, tokens["auditor"], cid, "agree")

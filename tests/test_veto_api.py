@@ -59,12 +59,12 @@ async def test_who_may_decide_a_veto(api: httpx.AsyncClient, tokens: dict[str, d
     before = (await api.get(f"/cases/{case_no}/events", headers=tokens["auditor"])).json()
 
     own = await api.post(f"/cases/{case_no}/veto/decision", headers=tokens["manager"], json={"approve": True})
-    assert own.status_code == 403 and "requester" in own.json()["detail"]
+    assert own.status_code == 403 and "否决申请人" in own.json()["error"]["message"]
     clerk = await api.post(f"/cases/{case_no}/veto/decision", headers=tokens["clerk"], json={"approve": True})
     assert clerk.status_code == 403
     other = await api.post(f"/cases/{case_no}/veto/decision", headers=tokens["manager-housing"],
                            json={"approve": True})
-    assert other.status_code == 403 and "MKT" in other.json()["detail"]
+    assert other.status_code == 403 and "MKT" in other.json()["error"]["message"]
     auditor = await api.post(f"/cases/{case_no}/veto/decision", headers=tokens["auditor"], json={"approve": True})
     assert auditor.status_code == 403
     after = (await api.get(f"/cases/{case_no}/events", headers=tokens["auditor"])).json()
@@ -89,7 +89,7 @@ async def test_double_decision(api: httpx.AsyncClient, tokens: dict[str, dict[st
     assert (await api.get(f"/cases/{case_no}/events", headers=tokens["auditor"])).json() == events
 
     flip = await api.post(f"/cases/{case_no}/veto/decision", headers=tokens["manager"], json={"approve": True})
-    assert flip.status_code == 409 and "already refused" in flip.json()["detail"]
+    assert flip.status_code == 409 and "不予批准" in flip.json()["error"]["message"]
     assert (await api.get(f"/cases/{case_no}/events", headers=tokens["auditor"])).json() == events
 
 
@@ -111,22 +111,22 @@ async def test_bad_payloads_answer_422(api: httpx.AsyncClient, tokens: dict[str,
     clerk = tokens["clerk"]
     r = await api.post("/cases", headers=clerk, json={"item_code": "MKT-001", "applicant": {"name": ""}})
     assert r.status_code == 422
-    fields = {tuple(e["loc"]) for e in r.json()["detail"]}
-    assert ("body", "applicant", "name") in fields and ("body", "applicant", "phone") in fields
+    fields = {e["field"] for e in r.json()["error"]["details"]}
+    assert "applicant.name" in fields and "applicant.phone" in fields
     unknown = await api.post("/cases", headers=clerk, json={"item_code": "NOPE", "applicant": APPLICANT})
-    assert unknown.status_code == 422 and "NOPE" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "NOPE" in unknown.json()["error"]["message"]
     typo = await api.post("/cases", headers=clerk, json={"item_code": "MKT-001", "applicant": APPLICANT,
                                                           "submitted_materials": ["身份证明"]})
-    assert typo.status_code == 422 and "身份证明" in typo.json()["detail"]
+    assert typo.status_code == 422 and "身份证明" in typo.json()["error"]["message"]
 
     case_no = await _register(api, clerk)
     blank = await api.post(f"/cases/{case_no}/veto", headers=clerk, json={"reasons": "  ", "legal_basis": ""})
     assert blank.status_code == 422
-    assert {e["loc"][-1] for e in blank.json()["detail"]} == {"reasons", "legal_basis"}
+    assert {e["field"] for e in blank.json()["error"]["details"]} == {"reasons", "legal_basis"}
     grade = await api.post(f"/cases/{case_no}/satisfaction", headers=clerk, json={"grade": "meh"})
     assert grade.status_code == 422
     state = await api.post(f"/cases/{case_no}/complete", headers=clerk, json={"result": "x"})
-    assert state.status_code == 409 and "registered" in state.json()["detail"]
+    assert state.status_code == 409 and "已登记" in state.json()["error"]["message"]
     assert (await api.get("/cases/NO-SUCH", headers=clerk)).status_code == 404
     assert (await api.get("/cases", headers={})).status_code == 401
 
