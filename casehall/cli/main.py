@@ -11,6 +11,7 @@ from rich.console import Console
 
 from casehall.cli.audit import audit_app
 from casehall.cli.calendar import calendar_app
+from casehall.cli.seed import seed
 from casehall.core.settings import Settings
 from casehall.stack.embedded import EmbeddedPostgres, ServiceError, TemporalDevServer, require_free
 from casehall.stack.runtime import StartupError, check_database, connect_temporal, prepare_database, serve
@@ -131,6 +132,9 @@ def _banner(settings: Settings, logins: list[tuple[str, str]]) -> None:
         names = ", ".join(f"{user} ({role})" for user, role in logins)
         console.print(f"demo log-ins (password '{DEMO_PASSWORD}'): {names}")
     console.print("press Ctrl-C to stop")
+
+
+app.command()(seed)  # after up: `casehall --help` lists the commands in the order an operator needs them
 
 
 @users.command("add")

@@ -84,5 +84,6 @@ async def serve(settings: Settings, client: Client, with_worker: bool, with_api:
             task.result()
     finally:
         for task in tasks:
-            task.cancel()
+            if not task.cancelling():  # cancelled once already (asyncio.run's shutdown): let its `finally` finish
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -36,7 +36,6 @@ def _materials(*items: tuple[str, bool, str]) -> list[dict[str, object]]:
     return [{"name": n, "main": main, "how_to_supply": how} for n, main, how in items]
 
 
-
 ITEMS = [
     ServiceItem(
         code=COMBINED_ITEM, name="统一受理（多事项）", department_code="CITY", time_limit_days=20, expedited_days=10,
