@@ -72,12 +72,14 @@ async def test_refusal_in_the_error_shape(api: httpx.AsyncClient, tokens: dict[s
     error = error_of(other)
     assert error["code"] == "forbidden" and error["field"] is None
     assert error["message"] == f"办件 {case_no} 由其他窗口工作人员负责；请申请移交，或请 MKT 的负责人处理"
-    again = await api.post(f"/cases/{case_no}/accept", headers={**tokens["clerk"], **EN})
-    assert again.status_code == 409
-    assert error_of(again) == {"code": "invalid_state", "field": None, "details": [],
-                               "message": f"case {case_no} is in handling: it cannot be accepted now"}
-    zh = error_of(await api.post(f"/cases/{case_no}/accept", headers=tokens["clerk"]))
-    assert zh["message"] == f"办件 {case_no} 当前状态为“办理中”，现在不能受理"
+    early = await api.post(f"/cases/{case_no}/satisfaction", headers={**tokens["clerk"], **EN},
+                           json={"grade": "satisfied"})
+    assert early.status_code == 409
+    assert error_of(early) == {"code": "invalid_state", "field": None, "details": [],
+                               "message": f"case {case_no} is in handling: it cannot be rated now"}
+    zh = error_of(await api.post(f"/cases/{case_no}/satisfaction", headers=tokens["clerk"],
+                                 json={"grade": "satisfied"}))
+    assert zh["message"] == f"办件 {case_no} 当前状态为“办理中”，现在不能评价"
     assert "case-" not in zh["message"]
 
 
