@@ -20,6 +20,7 @@ from casehall.models.ids import case_workflow_id
 from casehall.models.tables import Case, Department
 from casehall.store import queries
 from casehall.workflows.access import sees_id_number
+from casehall.workflows.actions import REPEAT_WINDOW
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
@@ -72,13 +73,32 @@ async def run_update(state: StateDep, handle: WorkflowHandle[Any, Any], update: 
         raise
 
 
+# The events by which an action closes a case: a repeat of it (a double click arriving after the case closed) is
+# answered with the stored outcome, as the workflow answers repeats while it runs.
+CLOSING_EVENTS = {"decide_veto": {"veto_approved"}, "record_satisfaction": {"callback_rated"},
+                  "rectify": {"rectified"}, "complete": {"completed"}}
+
+
 async def act(state: StateDep, actor: Actor, case_no: str, update: Any, body: BaseModel, key: str | None = None
               ) -> CasePublic:
     """Send an action to a case and answer with its stored state."""
     await read_case(state, actor, case_no)
-    await run_update(state, state.client.get_workflow_handle(case_workflow_id(case_no)), update,
-                     Command(actor=actor, body=body), key)
+    try:
+        await run_update(state, state.client.get_workflow_handle(case_workflow_id(case_no)), update,
+                         Command(actor=actor, body=body), key)
+    except Closed:
+        if not await _closed_by_this(state, actor, case_no, getattr(update, "__name__", "")):
+            raise
     return await read_case(state, actor, case_no)
+
+
+async def _closed_by_this(state: StateDep, actor: Actor, case_no: str, update: str) -> bool:
+    """Whether ``actor`` closed the case with this very action moments ago."""
+    async with state.sessions() as session:
+        events = await queries.case_events(session, case_no)
+    last = events[-1] if events else None
+    return (last is not None and last.actor_id == actor.user_id and last.type in CLOSING_EVENTS.get(update, set())
+            and datetime.now(UTC) - last.at <= REPEAT_WINDOW)
 
 
 async def actor_named(state: StateDep, username: str, field: str) -> Actor:

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
 class AssistedHandling(CaseBase):
     @workflow.update
     async def assign_helper(self, cmd: Command[Helper]) -> CaseView:
-        await self.actions.run("assign_helper", cmd, lambda: self._validate_assign_helper(cmd),
+        await self.actions.run("assign_helper", cmd, lambda: self._check_assign_helper(cmd),
                                lambda: self._assign_helper(cmd))
         return self.view
 
@@ -29,13 +29,16 @@ class AssistedHandling(CaseBase):
 
     @assign_helper.validator
     def _validate_assign_helper(self, cmd: Command[Helper]) -> None:
+        self.actions.admit("assign_helper", cmd, lambda: self._check_assign_helper(cmd))
+
+    def _check_assign_helper(self, cmd: Command[Helper]) -> None:
         require_decider(cmd.actor, self.item, "assign a helper (assisted handling)")
         self._require_open()
         require_helper(cmd.body.helper)
 
     @workflow.update
     async def sign_on_behalf(self, cmd: Command[Signature]) -> CaseView:
-        await self.actions.run("sign_on_behalf", cmd, lambda: self._validate_sign(cmd),
+        await self.actions.run("sign_on_behalf", cmd, lambda: self._check_sign(cmd),
                                lambda: self._record(EventType.SIGNED_ON_BEHALF, cmd.actor, {
                                    "document": cmd.body.document, "note": cmd.body.note,
                                    "on_behalf_of_applicant": True}))
@@ -43,6 +46,9 @@ class AssistedHandling(CaseBase):
 
     @sign_on_behalf.validator
     def _validate_sign(self, cmd: Command[Signature]) -> None:
+        self.actions.admit("sign_on_behalf", cmd, lambda: self._check_sign(cmd))
+
+    def _check_sign(self, cmd: Command[Signature]) -> None:
         require_writer(cmd.actor)
         self._require_open()
         if cmd.actor.user_id != self.view.helper_id:

@@ -166,18 +166,21 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @workflow.update
     async def accept(self, cmd: Command[Accept]) -> CaseView:
-        await self.actions.run("accept", cmd, lambda: self._validate_accept(cmd),
+        await self.actions.run("accept", cmd, lambda: self._check_accept(cmd),
                                lambda: self._accept(cmd.actor, EventType.ACCEPTED))
         return self.view
 
     @accept.validator
     def _validate_accept(self, cmd: Command[Accept]) -> None:
+        self.actions.admit("accept", cmd, lambda: self._check_accept(cmd))
+
+    def _check_accept(self, cmd: Command[Accept]) -> None:
         require_responsible(cmd.actor, self.view, self.item)
         self._require_status(CLERK_STATES, "accepted")
 
     @workflow.update
     async def supplement(self, cmd: Command[Supplement]) -> CaseView:
-        await self.actions.run("supplement", cmd, lambda: self._validate_supplement(cmd),
+        await self.actions.run("supplement", cmd, lambda: self._check_supplement(cmd),
                                lambda: self._supplement(cmd))
         return self.view
 
@@ -196,13 +199,16 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @supplement.validator
     def _validate_supplement(self, cmd: Command[Supplement]) -> None:
+        self.actions.admit("supplement", cmd, lambda: self._check_supplement(cmd))
+
+    def _check_supplement(self, cmd: Command[Supplement]) -> None:
         require_responsible(cmd.actor, self.view, self.item, allow_helper=True)
         self._require_status(SUPPLEMENT_STATES | {CaseStatus.AWAITING_MATERIALS}, "supplemented")
         tolerant_acceptance.check_supplement(self.view, cmd.body.items)
 
     @workflow.update
     async def decide_overdue_supplement(self, cmd: Command[OverdueSupplementDecision]) -> CaseView:
-        await self.actions.run("decide_overdue_supplement", cmd, lambda: self._validate_overdue(cmd),
+        await self.actions.run("decide_overdue_supplement", cmd, lambda: self._check_overdue(cmd),
                                lambda: self._decide_overdue(cmd))
         return self.view
 
@@ -217,23 +223,29 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @decide_overdue_supplement.validator
     def _validate_overdue(self, cmd: Command[OverdueSupplementDecision]) -> None:
+        self.actions.admit("decide_overdue_supplement", cmd, lambda: self._check_overdue(cmd))
+
+    def _check_overdue(self, cmd: Command[OverdueSupplementDecision]) -> None:
         require_decider(cmd.actor, self.item, "decide on overdue supplements")
         self._require_status({CaseStatus.SUPPLEMENT_OVERDUE}, "given an overdue-supplement decision")
 
     @workflow.update
     async def request_veto(self, cmd: Command[VetoRequest]) -> CaseView:
-        await self.actions.run("request_veto", cmd, lambda: self._validate_request_veto(cmd),
+        await self.actions.run("request_veto", cmd, lambda: self._check_request_veto(cmd),
                                lambda: self._request_veto(cmd.actor, cmd.body.reasons, cmd.body.legal_basis, {}))
         return self.view
 
     @request_veto.validator
     def _validate_request_veto(self, cmd: Command[VetoRequest]) -> None:
+        self.actions.admit("request_veto", cmd, lambda: self._check_request_veto(cmd))
+
+    def _check_request_veto(self, cmd: Command[VetoRequest]) -> None:
         require_responsible(cmd.actor, self.view, self.item)
         no_veto.check_request(self.view)
 
     @workflow.update
     async def decide_veto(self, cmd: Command[VetoDecision]) -> CaseView:
-        await self.actions.run("decide_veto", cmd, lambda: self._validate_decide_veto(cmd),
+        await self.actions.run("decide_veto", cmd, lambda: self._check_decide_veto(cmd),
                                lambda: self._decide_veto(cmd))
         return self.view
 
@@ -262,11 +274,14 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @decide_veto.validator
     def _validate_decide_veto(self, cmd: Command[VetoDecision]) -> None:
+        self.actions.admit("decide_veto", cmd, lambda: self._check_decide_veto(cmd))
+
+    def _check_decide_veto(self, cmd: Command[VetoDecision]) -> None:
         no_veto.check_decision(self.view, self.item, cmd)
 
     @workflow.update
     async def handover(self, cmd: Command[Handover]) -> CaseView:
-        await self.actions.run("handover", cmd, lambda: self._validate_handover(cmd), lambda: self._handover(cmd))
+        await self.actions.run("handover", cmd, lambda: self._check_handover(cmd), lambda: self._handover(cmd))
         return self.view
 
     async def _handover(self, cmd: Command[Handover]) -> None:
@@ -277,6 +292,9 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @handover.validator
     def _validate_handover(self, cmd: Command[Handover]) -> None:
+        self.actions.admit("handover", cmd, lambda: self._check_handover(cmd))
+
+    def _check_handover(self, cmd: Command[Handover]) -> None:
         require_responsible(cmd.actor, self.view, self.item)
         self._require_open()
         if cmd.body.to.role != Role.CLERK or cmd.body.to.user_id == self.view.clerk_id:
@@ -284,7 +302,7 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @workflow.update
     async def arrange_handling(self, cmd: Command[Handling]) -> CaseView:
-        await self.actions.run("arrange_handling", cmd, lambda: self._validate_handling(cmd),
+        await self.actions.run("arrange_handling", cmd, lambda: self._check_handling(cmd),
                                lambda: self._arrange_handling(cmd))
         return self.view
 
@@ -297,6 +315,9 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @arrange_handling.validator
     def _validate_handling(self, cmd: Command[Handling]) -> None:
+        self.actions.admit("arrange_handling", cmd, lambda: self._check_handling(cmd))
+
+    def _check_handling(self, cmd: Command[Handling]) -> None:
         require_responsible(cmd.actor, self.view, self.item)
         self._require_open()
         if cmd.body.mode == HandlingMode.HOME_VISIT:
@@ -308,7 +329,7 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @workflow.update
     async def complete(self, cmd: Command[Completion]) -> CaseView:
-        await self.actions.run("complete", cmd, lambda: self._validate_complete(cmd), lambda: self._complete(cmd))
+        await self.actions.run("complete", cmd, lambda: self._check_complete(cmd), lambda: self._complete(cmd))
         return self.view
 
     async def _complete(self, cmd: Command[Completion]) -> None:
@@ -321,6 +342,9 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @complete.validator
     def _validate_complete(self, cmd: Command[Completion]) -> None:
+        self.actions.admit("complete", cmd, lambda: self._check_complete(cmd))
+
+    def _check_complete(self, cmd: Command[Completion]) -> None:
         require_responsible(cmd.actor, self.view, self.item)
         if self.view.matters:
             raise refuse(INVALID_STATE, N_("a case of several matters completes when each of its matters does"))
@@ -328,18 +352,21 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @workflow.update
     async def record_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> CaseView:
-        await self.actions.run("record_satisfaction", cmd, lambda: self._validate_satisfaction(cmd),
+        await self.actions.run("record_satisfaction", cmd, lambda: self._check_satisfaction(cmd),
                                lambda: self._rate(cmd.actor, cmd.body.grade, cmd.body.comment))
         return self.view
 
     @record_satisfaction.validator
     def _validate_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> None:
+        self.actions.admit("record_satisfaction", cmd, lambda: self._check_satisfaction(cmd))
+
+    def _check_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> None:
         require_writer(cmd.actor)
         self._require_status({CaseStatus.AWAITING_CALLBACK}, "rated")
 
     @workflow.update
     async def rectify(self, cmd: Command[Completion]) -> CaseView:
-        await self.actions.run("rectify", cmd, lambda: self._validate_rectify(cmd), lambda: self._rectify(cmd))
+        await self.actions.run("rectify", cmd, lambda: self._check_rectify(cmd), lambda: self._rectify(cmd))
         return self.view
 
     async def _rectify(self, cmd: Command[Completion]) -> None:
@@ -349,6 +376,9 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
 
     @rectify.validator
     def _validate_rectify(self, cmd: Command[Completion]) -> None:
+        self.actions.admit("rectify", cmd, lambda: self._check_rectify(cmd))
+
+    def _check_rectify(self, cmd: Command[Completion]) -> None:
         require_decider(cmd.actor, self.item, "record a rectification")
         self._require_status({CaseStatus.RECTIFICATION}, "rectified")
 

@@ -34,12 +34,15 @@ class CaseConsultation(CaseBase):
     @workflow.update
     async def convene_consultation(self, cmd: Command[Convene]) -> CaseView:
         spec = StartConsultation.model_validate(cmd.body.model_dump(exclude={"cannot_be_handled"}))
-        await self.actions.run("convene_consultation", cmd, lambda: self._validate_convene(cmd),
+        await self.actions.run("convene_consultation", cmd, lambda: self._check_convene(cmd),
                                lambda: self._convene(cmd.actor, spec, cmd.body.cannot_be_handled))
         return self.view
 
     @convene_consultation.validator
     def _validate_convene(self, cmd: Command[Convene]) -> None:
+        self.actions.admit("convene_consultation", cmd, lambda: self._check_convene(cmd))
+
+    def _check_convene(self, cmd: Command[Convene]) -> None:
         if cmd.body.cannot_be_handled:
             require_responsible(cmd.actor, self.view, self.item)
         else:

@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from casehall.workflows.access import require_lead_manager, require_member
+from casehall.workflows.access import require_lead_manager, require_member, require_writer
 from casehall.workflows.actions import Actions
 from casehall.workflows.blocks import LOCAL_TIMEOUT, wait_with_schedule
 from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
@@ -106,7 +106,7 @@ class JointConsultationWorkflow:
     # ---- updates ---------------------------------------------------------------------------------
     @workflow.update
     async def answer(self, cmd: Command[OpinionBody]) -> ConsultationView:
-        await self.actions.run("answer", cmd, lambda: self._validate_answer(cmd), lambda: self._answer(cmd))
+        await self.actions.run("answer", cmd, lambda: self._check_answer(cmd), lambda: self._answer(cmd))
         return self.view
 
     async def _answer(self, cmd: Command[OpinionBody]) -> None:
@@ -121,6 +121,10 @@ class JointConsultationWorkflow:
 
     @answer.validator
     def _validate_answer(self, cmd: Command[OpinionBody]) -> None:
+        self.actions.admit("answer", cmd, lambda: self._check_answer(cmd))
+
+    def _check_answer(self, cmd: Command[OpinionBody]) -> None:
+        require_writer(cmd.actor)
         self._require_open()
         department = cmd.body.department_code or cmd.actor.department_code
         if department not in self.view.departments:
@@ -130,7 +134,7 @@ class JointConsultationWorkflow:
 
     @workflow.update
     async def extend(self, cmd: Command[ExtensionBody]) -> ConsultationView:
-        await self.actions.run("extend", cmd, lambda: self._validate_extend(cmd), lambda: self._extend(cmd))
+        await self.actions.run("extend", cmd, lambda: self._check_extend(cmd), lambda: self._extend(cmd))
         return self.view
 
     async def _extend(self, cmd: Command[ExtensionBody]) -> None:
@@ -143,12 +147,15 @@ class JointConsultationWorkflow:
 
     @extend.validator
     def _validate_extend(self, cmd: Command[ExtensionBody]) -> None:
+        self.actions.admit("extend", cmd, lambda: self._check_extend(cmd))
+
+    def _check_extend(self, cmd: Command[ExtensionBody]) -> None:
         require_lead_manager(cmd.actor, self.view.lead_department, "extend the deadline")
         self._require_open()
 
     @workflow.update
     async def conclude(self, cmd: Command[ConclusionBody]) -> ConsultationView:
-        await self.actions.run("conclude", cmd, lambda: self._validate_conclude(cmd), lambda: self._conclude(cmd))
+        await self.actions.run("conclude", cmd, lambda: self._check_conclude(cmd), lambda: self._conclude(cmd))
         return self.view
 
     async def _conclude(self, cmd: Command[ConclusionBody]) -> None:
@@ -162,6 +169,9 @@ class JointConsultationWorkflow:
 
     @conclude.validator
     def _validate_conclude(self, cmd: Command[ConclusionBody]) -> None:
+        self.actions.admit("conclude", cmd, lambda: self._check_conclude(cmd))
+
+    def _check_conclude(self, cmd: Command[ConclusionBody]) -> None:
         require_member(cmd.actor, self.view.lead_department, "record the conclusion")
         self._require_open()
         unknown = set(cmd.body.follows) - {d for d, v in self.view.opinions.items() if v}

@@ -1,6 +1,7 @@
 """Joint consultations: convene from a case, answer, extend, conclude, read and download the minutes. Visible to
 the lead department, the consulted departments and auditors only."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -8,7 +9,7 @@ from fastapi.responses import Response
 
 from casehall.api.actions import IdempotencyKey, act, require_departments, run_update
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
-from casehall.api.errors import NotFound
+from casehall.api.errors import Closed, NotFound
 from casehall.api.schemas import CasePublic
 from casehall.documents.pdf import render_document
 from casehall.models.case import Actor
@@ -18,6 +19,7 @@ from casehall.models.ids import consultation_workflow_id
 from casehall.models.tables import Consultation
 from casehall.store import queries
 from casehall.workflows.access import sees_consultation
+from casehall.workflows.actions import REPEAT_WINDOW
 from casehall.workflows.case import CaseWorkflow
 from casehall.workflows.errors import FORBIDDEN, refuse
 from casehall.workflows.joint_consultation import JointConsultationWorkflow
@@ -39,8 +41,17 @@ async def _update(state: StateDep, actor: Actor, consultation_id: str, update: A
     async with state.sessions() as session:
         await _visible(session, actor, consultation_id)
     handle = state.client.get_workflow_handle(consultation_workflow_id(consultation_id))
-    result: ConsultationView = await run_update(state, handle, update, Command(actor=actor, body=body), key,
-                                                ConsultationView)
+    try:
+        result: ConsultationView = await run_update(state, handle, update, Command(actor=actor, body=body), key,
+                                                    ConsultationView)
+    except Closed:  # a repeat of the conclusion that closed it moments ago: the stored outcome
+        async with state.sessions() as session:
+            view = await _visible(session, actor, consultation_id)
+        concluded = view.conclusion
+        if not (concluded and concluded.by.user_id == actor.user_id and update is JointConsultationWorkflow.conclude
+                and datetime.now(UTC) - concluded.at <= REPEAT_WINDOW):
+            raise
+        return view
     return result
 
 
