@@ -29,15 +29,14 @@ ACTIONS: list[tuple[str, str, dict[str, Any], list[str]]] = [
      ["lead_department", "departments.1", "question", "documents.0"]),
     ("/cases/{case_no}/helper", "manager", {"username": "clerk2"}, ["username"]),
 ]
-UNKNOWN = [  # references to things that do not exist
+CONVENE = {"lead_department": "MKT", "departments": ["MKT", "HOUSING"], "question": "是否可办？"}
+UNKNOWN: list[tuple[str, str, dict[str, Any], str, str]] = [  # references to things that do not exist
     ("/cases", "clerk", REGISTRATION, "item_code", "NOPE-999"),
     ("/cases", "clerk", REGISTRATION, "submitted_materials.0", "不存在的材料"),
     ("/cases/{case_no}/handover", "clerk", {"to_username": "clerk2"}, "to_username", "nobody"),
     ("/cases/{case_no}/helper", "manager", {"username": "clerk2"}, "username", "nobody"),
-    ("/cases/{case_no}/consultations", "manager",
-     {"lead_department": "MKT", "departments": ["MKT", "HOUSING"], "question": "是否可办？"}, "departments.1", "NOWHERE"),
-    ("/cases/{case_no}/consultations", "manager",
-     {"lead_department": "MKT", "departments": ["MKT", "HOUSING"], "question": "是否可办？"}, "lead_department", "NOWHERE"),
+    ("/cases/{case_no}/consultations", "manager", CONVENE, "departments.1", "NOWHERE"),
+    ("/cases/{case_no}/consultations", "manager", CONVENE, "lead_department", "NOWHERE"),
 ]
 
 
