@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.api.app import create_app
+from casehall.core.codec import Keyring, data_converter
 from casehall.core.db import make_engine, make_sessionmaker
 from casehall.core.settings import Settings
 from casehall.models.case import Actor
@@ -27,6 +27,8 @@ from casehall.store.queries import actor_of
 from casehall.worker import build_worker, case_activities
 
 _db_names = itertools.count(1)
+# Payloads on the test servers are encrypted like in production (tests/test_codec.py reads them raw).
+CODEC_KEYS = Keyring.generate("test1").dumps()
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +54,8 @@ def database_url(postgres: EmbeddedPostgres) -> str:
 
 @pytest.fixture(scope="module")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, temporal_address="unused:0", task_queue="casehall-test")
+    return Settings(database_url=database_url, temporal_address="unused:0", task_queue="casehall-test",
+                    codec_keys=CODEC_KEYS)  # type: ignore[arg-type]  # pydantic accepts the text
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +70,7 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 @pytest.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server_path()), data_converter=pydantic_data_converter
+        test_server_existing_path=str(temporal_test_server_path()), data_converter=data_converter(CODEC_KEYS)
     )
     yield env
     await env.shutdown()

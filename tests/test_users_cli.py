@@ -28,4 +28,4 @@ async def test_users_add_then_log_in(database_url: str, api: httpx.AsyncClient) 
     dept = add(database_url, "y", "--role", "clerk", "--department", "NOPE", "--password", "s3cret-pass")
     assert dept.returncode == 1 and "NOPE" in dept.stderr
     short = add(database_url, "z", "--role", "clerk", "--department", "MKT", "--password", "short")
-    assert short.returncode == 1 and "8 characters" in short.stderr
+    assert short.returncode == 1 and "10 characters" in short.stderr

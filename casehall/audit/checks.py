@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from temporalio.client import Client, WorkflowHistory
+from temporalio.converter import PayloadCodec
 
 from casehall.audit.archive import HistoryUnavailable, archived_history, file_history, live_history
 from casehall.audit.chain import ChainReport, verify_chains
 from casehall.audit.replay import ReplayReport, Verdict, verify_history
+from casehall.core.codec import CodecError, decode_history
 from casehall.models.tables import Case
 
 Source = Literal["auto", "live", "archive"]
@@ -37,15 +39,21 @@ async def load_history(client: Client | None, session: AsyncSession, case_no: st
 
 
 async def replay_case(client: Client | None, sessions: async_sessionmaker[AsyncSession], case_no: str, *,
-                      source: Source = "auto", file: Path | None = None, workflows: Sequence[type] | None = None
-                      ) -> ReplayReport:
-    """Replay one case with the current code (or ``workflows``) and compare with PostgreSQL."""
+                      source: Source = "auto", file: Path | None = None, workflows: Sequence[type] | None = None,
+                      codec: PayloadCodec | None = None) -> ReplayReport:
+    """Replay one case with the current code (or ``workflows``) and compare with PostgreSQL; encrypted payloads
+    are decoded with ``codec`` (by default the client's)."""
+    codec = codec or (client.data_converter.payload_codec if client else None)
     async with sessions() as session:
         try:
             where, history = ("file", file_history(file, case_no)) if file else await load_history(
                 client, session, case_no, source)
         except HistoryUnavailable as err:
             return ReplayReport(case_no, "file" if file else source, Verdict.FAILED, error=str(err))
+        try:
+            history = await decode_history(history, codec)
+        except CodecError as err:
+            return ReplayReport(case_no, where, Verdict.FAILED, error=str(err))
         return await verify_history(session, history, where, case_no, workflows)
 
 
@@ -90,7 +98,8 @@ async def closed_between(session: AsyncSession, start: datetime, end: datetime) 
 
 async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncSession], case_nos: Sequence[str], *,
                       source: Source = "auto", file: Path | None = None, workflows: Sequence[type] | None = None,
-                      progress: Callable[[CaseAudit], None] | None = None) -> AuditSummary:
+                      progress: Callable[[CaseAudit], None] | None = None, codec: PayloadCodec | None = None
+                      ) -> AuditSummary:
     """Verify the chains of ``case_nos`` (and the newest anchor), then replay each case one after the other
     (from ``file`` when given: a history of the one case named)."""
     chains: dict[str, ChainReport] = {}
@@ -101,7 +110,8 @@ async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncS
             chains |= {r.case_no: r for r in verification.reports}
             summary.anchor_intact = verification.anchor_intact
     for case_no in case_nos:
-        replayed = await replay_case(client, sessions, case_no, source=source, file=file, workflows=workflows)
+        replayed = await replay_case(client, sessions, case_no, source=source, file=file, workflows=workflows,
+                                     codec=codec)
         audit = CaseAudit(case_no, replayed, chains.get(case_no) or ChainReport(case_no, 0, 0, ""))
         summary.cases.append(audit)
         if progress:
@@ -112,10 +122,12 @@ async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncS
 async def audit_closed_between(client: Client | None, sessions: async_sessionmaker[AsyncSession], start: datetime,
                                end: datetime, *, source: Source = "auto", workflows: Sequence[type] | None = None,
                                progress: Callable[[CaseAudit], None] | None = None,
-                               on_start: Callable[[int], None] | None = None) -> AuditSummary:
+                               on_start: Callable[[int], None] | None = None, codec: PayloadCodec | None = None
+                               ) -> AuditSummary:
     """Replay and chain-check every case closed in [start, end)."""
     async with sessions() as session:
         case_nos = await closed_between(session, start, end)
     if on_start:
         on_start(len(case_nos))
-    return await audit_cases(client, sessions, case_nos, source=source, workflows=workflows, progress=progress)
+    return await audit_cases(client, sessions, case_nos, source=source, workflows=workflows, progress=progress,
+                             codec=codec)

@@ -19,6 +19,7 @@ from casehall.audit import chain as chain_mod
 from casehall.audit import checks, timeline
 from casehall.audit.export import export_cases, to_csv
 from casehall.cli.audit_render import audit_table, chain_table, replay_lines, timeline_table
+from casehall.core.codec import data_converter
 from casehall.core.db import open_sessions
 from casehall.core.settings import Settings
 from casehall.stack.runtime import StartupError, connect_temporal
@@ -141,7 +142,7 @@ def replay_cmd(
         client = await _client_for(settings, source, file)
         async with open_sessions(settings.resolved_database_url()) as sessions:
             summary = await checks.audit_cases(client, sessions, [case_no], source=source,  # type: ignore[arg-type]
-                                               file=file)
+                                               file=file, codec=data_converter(settings).payload_codec)
         audit = summary.cases[0]
         for line in replay_lines(audit):
             console.print(line)
@@ -163,7 +164,8 @@ async def _replay_period(settings: Settings, period: tuple[str, str], source: st
         async with open_sessions(settings.resolved_database_url()) as sessions:
             summary = await checks.audit_closed_between(
                 client, sessions, start, end, source=source,  # type: ignore[arg-type]
-                progress=lambda _: bar.advance(task), on_start=on_start)
+                progress=lambda _: bar.advance(task), on_start=on_start,
+                codec=data_converter(settings).payload_codec)
     console.print(audit_table(summary))
     return summary.ok
 

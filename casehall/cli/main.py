@@ -9,11 +9,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from casehall.cli import backup as backup_cli
+from casehall.cli import users as users_cli
 from casehall.cli.audit import audit_app
 from casehall.cli.calendar import calendar_app
+from casehall.cli.keys import keys_app
 from casehall.cli.seed import seed
 from casehall.core.settings import Settings
-from casehall.stack.embedded import EmbeddedPostgres, ServiceError, TemporalDevServer, require_free
+from casehall.stack.embedded import (
+    EmbeddedPostgres,
+    ServiceError,
+    TemporalDevServer,
+    ensure_codec_key_file,
+    require_free,
+)
 from casehall.stack.runtime import StartupError, check_database, connect_temporal, prepare_database, serve
 
 app = typer.Typer(help="casehall: case workflows for service halls and citizen hotlines.", no_args_is_help=True)
@@ -21,6 +30,8 @@ users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+users_cli.register(users)
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line
 
@@ -92,8 +103,11 @@ def up(demo: Annotated[bool, typer.Option(help="Seed demo departments, users and
             postgres.start()
         if settings.embedded_temporal:
             console.print("starting Temporal ...")
+            if settings.codec_keys is None and ensure_codec_key_file(settings.data_dir):
+                console.print(f"created the payload key file {settings.data_dir / 'codec.keys'}: keep a copy apart")
             temporal = TemporalDevServer(settings.data_dir / "temporal", settings.temporal_port,
-                                         settings.temporal_ui_port, settings.temporal_namespace)
+                                         settings.temporal_ui_port, settings.temporal_namespace,
+                                         codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/codec")
             temporal.start()
     except ServiceError as err:
         err_console.print(f"[red]error:[/red] {err}")
@@ -134,6 +148,7 @@ def _banner(settings: Settings, logins: list[tuple[str, str]]) -> None:
     console.print("press Ctrl-C to stop")
 
 
+backup_cli.register(app)
 app.command()(seed)  # after up: `casehall --help` lists the commands in the order an operator needs them
 
 

@@ -1,5 +1,6 @@
-"""Password hashing (scrypt) and bearer tokens (random, stored as sha256)."""
+"""Password hashing (scrypt), the password policy and bearer tokens (random, stored as sha256)."""
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -28,3 +29,44 @@ def new_token() -> str:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class WeakPassword(ValueError):
+    """A password refused by the policy; the message says why."""
+
+
+def check_password_policy(password: str, username: str) -> None:
+    """The minimum policy for passwords set through casehall (creation, reset): at least 10 characters, not the
+    username (nor containing it), and characters of at least two kinds among lower case, upper case, digits and
+    others. Raises ``WeakPassword``."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"the password needs at least {MIN_PASSWORD_LENGTH} characters, it has {len(password)}")
+    if username and username.casefold() in password.casefold():
+        raise WeakPassword("the password must not be or contain the username")
+    kinds = {_kind(c) for c in password}
+    if len(kinds) < 2:
+        raise WeakPassword("the password must mix at least two kinds of characters: lower case, upper case, "
+                           "digits, others")
+
+
+def _kind(char: str) -> str:
+    if char.isdigit():
+        return "digit"
+    if char.islower():
+        return "lower"
+    if char.isupper():
+        return "upper"
+    return "other"
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(12))
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the time of a real check, so that an unknown username answers as slowly as a wrong password."""
+    verify_password(password, _dummy_hash())

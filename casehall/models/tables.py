@@ -108,6 +108,8 @@ class Case(SQLModel, table=True):
     applicant_name: str
     applicant_phone: str
     applicant_id_number: str
+    applicant_kind: str = Field(default="person", max_length=16)
+    applicant_id_type: str = Field(default="resident_id", max_length=32)
     channel: str = Field(max_length=16)
     hall: str
     window: str

