@@ -22,9 +22,9 @@ from sqlmodel import col
 from casehall.documents.fonts import charset
 from casehall.documents.pdf import render_document
 from casehall.documents.samples import ISSUED, SAMPLES, write
-from casehall.documents.wording import chinese_date, format_local
 from casehall.models.activity_io import DocumentSpec
 from casehall.models.consultation import Conclusion, ConsultationView, Opinion
+from casehall.models.documents import chinese_date, format_local
 from casehall.models.tables import Case, Department, DocumentNumber, DocumentRegister, User
 from casehall.store.documents import Authority, allocate_number, consultation_minutes, enrich_document
 
@@ -220,7 +220,7 @@ async def _case(session: AsyncSession, case_no: str, item: str = "MKT-001", dept
     clerk = await session.scalar(select(User).where(col(User.username) == "clerk"))
     assert clerk is not None and clerk.id is not None
     session.add(Case(case_no=case_no, item_code=item, department_code=dept, status="rejected", applicant_name="李喆",
-                     applicant_phone="13800138000", applicant_id_number="220201199001011234", channel="window",
+                     applicant_phone="13800138000", applicant_id_number="220201199001011238", channel="window",
                      hall="长春市政务服务中心", window="3号窗口", first_clerk_id=clerk.id, clerk_id=clerk.id,
                      registered_at=AT, updated_at=AT))
     await session.flush()

@@ -35,7 +35,7 @@ from casehall.documents.layout import (
     table,
     text,
 )
-from casehall.documents.wording import (
+from casehall.models.documents import (
     DEFAULT_COURT,
     DEFAULT_RECONSIDERATION_BODY,
     DEFAULT_TZ,

@@ -1,4 +1,5 @@
-"""What documents say the same way everywhere: dates in Chinese, local times, document numbers, titles, remedies."""
+"""What official documents say the same way everywhere: dates in Chinese, local times, document numbers (文号),
+titles, remedies. Stdlib only: shared by the renderer (casehall.documents) and the enrichment (store.documents)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from casehall.documents import wording
+from casehall.models import documents as wording
 from casehall.models.activity_io import DocumentSpec
 from casehall.models.consultation import ConsultationView
 from casehall.models.tables import (

@@ -28,6 +28,7 @@ from casehall.models.tables import (
     Task,
     User,
 )
+from casehall.store.documents import enrich_document
 
 
 def _case_row(inp: RecordEventInput) -> dict[str, Any]:
@@ -36,6 +37,7 @@ def _case_row(inp: RecordEventInput) -> dict[str, Any]:
         "case_no": view.case_no, "item_code": view.item_code, "department_code": view.department_code,
         "status": view.status.value, "applicant_name": view.applicant.name,
         "applicant_phone": view.applicant.phone, "applicant_id_number": view.applicant.id_number,
+        "applicant_kind": view.applicant.kind.value, "applicant_id_type": view.applicant.id_type.value,
         "channel": view.channel.value, "hall": view.hall, "window": view.window,
         "description": view.description, "handling_mode": view.handling_mode.value,
         "cross_region_urgent": view.cross_region_urgent, "first_clerk_id": view.first_clerk_id,
@@ -112,7 +114,8 @@ async def _apply_inbox_and_documents(session: AsyncSession, inp: RecordEventInpu
         )
     if inp.document:
         doc = inp.document
-        document = {"kind": doc.kind, "title": doc.title, "content": doc.content, "issued_at": inp.at}
+        content = await enrich_document(session, case_no, doc, inp.at, seq=inp.seq)  # authority, 文号, names, remedies
+        document = {"kind": doc.kind, "title": doc.title, "content": content, "issued_at": inp.at}
         await session.execute(
             insert(Document).values(case_no=case_no, seq=inp.seq, **document)
             .on_conflict_do_update(constraint="uq_documents_case_seq", set_=document)
