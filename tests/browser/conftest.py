@@ -40,9 +40,13 @@ async def live_url(client: Client, settings: Settings, sessions: async_sessionma
     await task
 
 
+def chromium_present() -> bool:
+    return Path(CHROMIUM).exists()
+
+
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not chromium_present():
         pytest.fail(f"no Chromium at {CHROMIUM}: run `apt-get install -y chromium` (browser tests need it)",
                     pytrace=False)
     async with async_playwright() as p:

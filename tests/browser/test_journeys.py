@@ -1,5 +1,6 @@
 """Each person's whole job in a real browser: clerk, manager, auditor; language; logout hygiene; phone width."""
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from tests.browser.conftest import login, logout, no_horizontal_scroll, screenshot, token
 
 ALL_MKT = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
-ID_NUMBER = "220201199001011234"
+ID_NUMBER = "220201199001011238"
 
 
 
@@ -163,6 +164,7 @@ async def test_auditor_reads_timeline_chain_replay_and_state_as_of(page: Page, h
                                                                    tmp_path: Path) -> None:
     case_no = await register_via_api(http)
     clerk = await token(http, "clerk")
+    await asyncio.sleep(1.1)  # "as of" is chosen to the second: completion falls in a later one
     for path, body in [("complete", {"result": "已发放营业执照"}), ("satisfaction", {"grade": "satisfied"})]:
         r = await http.post(f"/cases/{case_no}/{path}", headers=clerk, json=body)
         assert r.status_code == 200, r.text
@@ -197,11 +199,11 @@ async def test_auditor_reads_timeline_chain_replay_and_state_as_of(page: Page, h
     async with page.expect_download() as download_info:
         await page.click("#detail [data-export=json]")
     download = await download_info.value
-    exported = Path(await download.path()).read_text(encoding="utf-8")
+    exported = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8")
     assert case_no in exported and "prev_hash" in exported
 
 
-async def test_language_switch_is_remembered_per_user(page: Page, live_url: str) -> None:
+async def test_language_switch_is_remembered_per_user(page: Page, live_url: str, tmp_path: Path) -> None:
     await login(page, "clerk")
     await expect(page.locator("[data-tab=cases]")).to_have_text("我的案件")
     body = await page.inner_text("body")
@@ -213,6 +215,10 @@ async def test_language_switch_is_remembered_per_user(page: Page, live_url: str)
     await expect(page.locator("#logout")).to_have_text("Log out")
     await page.reload()
     await expect(page.locator("[data-tab=cases]")).to_have_text("My cases")
+    await page.wait_for_selector("#case-rows li[data-no]")
+    await page.click("#case-rows li[data-no]")
+    await page.wait_for_selector("#detail .case-head")
+    await screenshot(page, "clerk-cases-en", tmp_path)
     await logout(page)
     await login(page, "clerk2")  # another user on the same PC keeps the language they chose (none: as last)
     await page.select_option("#lang", "zh-CN")
@@ -223,7 +229,8 @@ async def test_language_switch_is_remembered_per_user(page: Page, live_url: str)
     await page.select_option("#lang", "zh-CN")
 
 
-async def test_after_logout_the_next_user_sees_nothing_of_the_first(page: Page, http: httpx.AsyncClient) -> None:
+async def test_after_logout_the_next_user_sees_nothing_of_the_first(page: Page, http: httpx.AsyncClient,
+                                                                   live_url: str) -> None:
     case_no = await register_via_api(http, name="李四")
     await login(page, "clerk")
     await page.click(f"#case-rows li[data-no='{case_no}']")
@@ -232,10 +239,10 @@ async def test_after_logout_the_next_user_sees_nothing_of_the_first(page: Page, 
     html = await page.content()
     assert case_no not in html and ID_NUMBER not in html and "李四" not in html
     assert await page.evaluate("sessionStorage.getItem('casehall-token')") is None
-    await page.go_back()
+    await page.go_back()  # the browser's history holds no screen of the first user either
     await page.wait_for_load_state()
     assert case_no not in await page.content()
-    await page.goto(page.url)
+    await page.goto(live_url)
     await login(page, "clerk2")
     await page.wait_for_selector("#case-rows li")
     html = await page.content()
@@ -252,6 +259,10 @@ async def test_phone_width_is_usable_without_horizontal_scroll(context: BrowserC
     page = await phone.new_page()
     try:
         case_no = await register_via_api(http)
+        pending = await register_via_api(http, accept=False, name="王五")
+        r = await http.post(f"/cases/{pending}/veto", headers=await token(http, "clerk"), json={
+            "reasons": "申请事项不属于本机关职权范围", "legal_basis": "《行政许可法》第三十二条第一款第（二）项"})
+        assert r.status_code == 200, r.text
         await page.goto(live_url)
         await no_horizontal_scroll(page)
         await login(page, "clerk")
@@ -268,7 +279,8 @@ async def test_phone_width_is_usable_without_horizontal_scroll(context: BrowserC
         await screenshot(page, "phone-clerk-register", tmp_path)
         await logout(page)
         await login(page, "manager")
-        await page.wait_for_selector("#inbox-rows li")
+        await page.click(f"#inbox-rows li[data-no='{pending}']")
+        await page.wait_for_selector("#detail .veto-box")
         await no_horizontal_scroll(page)
         await screenshot(page, "phone-manager-inbox", tmp_path)
         await logout(page)

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { eventDetail } from "./caseview.js";
 import { label, localInputToIso, t, when } from "./i18n.js";
-import { $, $$, download, esc, flash, itemName, openDocument, statusBadge } from "./ui.js";
+import { $, $$, departmentName, download, esc, flash, itemName, openDocument, statusBadge } from "./ui.js";
 
 const state = {selected: null, asOf: ""};
 
@@ -82,13 +82,13 @@ async function open(caseNo) {
   $$("#audit-rows li").forEach((li) => li.classList.toggle("on", li.dataset.no === caseNo));
   const detail = $("#detail");
   detail.innerHTML = `<p class="muted">${esc(t("Loading…"))}</p>`;
-  const asOf = state.asOf ? localInputToIso(state.asOf) : null;
+  const asOf = state.asOf ? localInputToIso(state.asOf, true) : null;
   const no = encodeURIComponent(caseNo);
   try {
     const tl = await api(`/audit/cases/${no}/timeline${asOf ? `?as_of=${encodeURIComponent(asOf)}` : ""}`);
     detail.innerHTML = `<article class="case audit" data-case="${esc(caseNo)}">
       <header class="case-head"><h2>${esc(caseNo)}</h2>${tl.state ? statusBadge(tl.state.status) : ""}</header>
-      <p>${esc(itemName(tl.item_code))} <span class="muted">${esc(tl.item_code)} · ${esc(tl.department_code)} ·
+      <p>${esc(itemName(tl.item_code))} <span class="muted">${esc(tl.item_code)} · ${esc(departmentName(tl.department_code))} ·
         ${esc(t("Registered"))} ${esc(when(tl.registered_at))}</span></p>
       <div class="checks">
         <div class="check" id="chain-result"><button class="secondary" id="chain-btn">${esc(t("Check the hash chain"))}</button></div>

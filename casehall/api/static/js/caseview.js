@@ -87,8 +87,9 @@ function actionsFor(c, events, r) {
     add("consult", store.me.role === "clerk" ? t("Cannot be handled: convene a consultation")
       : t("Convene a joint consultation"));
   if (r.responsible && r.open && store.me.role === "clerk") add("handover", t("Hand over"));
-  if (r.responsible && r.open && !combined) add("handling", t("Home visit / online handling"));
-  if (r.decider && r.open) add("helper", t("Assign a helper"));
+  const waiting = ["veto_requested", "in_consultation"].includes(s);
+  if (r.responsible && r.open && !combined && !waiting) add("handling", t("Home visit / online handling"));
+  if (r.decider && r.open && !waiting) add("helper", t("Assign a helper"));
   if (r.helper && r.open) add("sign", t("Sign on the applicant's behalf"));
   return list;
 }
@@ -102,8 +103,7 @@ function vetoBox(c, events) {
     <h3>${esc(t("Veto request"))}</h3>
     <dl><dt>${esc(t("Reasons"))}</dt><dd class="reasons">${esc(p.reasons)}</dd>
     <dt>${esc(t("Legal basis"))}</dt><dd class="legal-basis">${esc(p.legal_basis)}</dd>
-    <dt>${esc(t("Requested by"))}</dt><dd>${esc(userName(e.actor_id))} · ${esc(label("role", e.actor_role))} ·
-      ${esc(when(e.at))}</dd>
+    <dt>${esc(t("Requested by"))}</dt><dd>${esc(`${userName(e.actor_id)} · ${label("role", e.actor_role)} · ${when(e.at)}`)}</dd>
     ${p.escalate_at ? `<dt>${esc(t("Goes to the director at"))}</dt><dd>${esc(when(p.escalate_at))}</dd>` : ""}
     ${p.consultation_id ? `<dt>${esc(t("Joint consultation"))}</dt><dd>${esc(p.consultation_id)}</dd>` : ""}</dl>
   </div>`;

@@ -16,7 +16,8 @@ export function mount(root) {
       <button role="tab" data-tab="assisted">${esc(t("Assisted handling"))}</button>
     </nav>
     <div class="split"><section class="pane list-pane" id="clerk-pane"></section>
-      <section class="pane detail-pane" id="detail" aria-live="polite"></section></div>`;
+      <section class="pane detail-pane" id="detail" aria-live="polite">
+        <p class="muted">${esc(t("Choose a case to see it here."))}</p></section></div>`;
   $$(".tabs button", root).forEach((b) => b.onclick = () => { state.tab = b.dataset.tab; renderTab(root); });
   renderTab(root);
   if (state.selected) open(state.selected);

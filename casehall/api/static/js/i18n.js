@@ -50,9 +50,11 @@ export function duration(seconds) {
 }
 
 /** The local wall-clock value of a datetime-local input, as an ISO moment in the hall's time zone. */
-export function localInputToIso(value) {
+export function localInputToIso(value, endOfSecond = false) {
   if (!value) return null;
+  let local = value.length === 16 ? `${value}:00` : value;
+  if (endOfSecond && local.length === 19) local += ".999";  // "as of 10:15:42" includes what happened in it
   // The hall is Asia/Shanghai (UTC+8, no daylight saving); other zones fall back to the browser's.
-  if (timeZone === "Asia/Shanghai") return `${value.length === 16 ? value + ":00" : value}+08:00`;
-  return new Date(value).toISOString();
+  if (timeZone === "Asia/Shanghai") return `${local}+08:00`;
+  return new Date(local).toISOString();
 }

@@ -15,7 +15,8 @@ export function mount(root) {
       <button role="tab" data-tab="search">${esc(t("Cases"))}</button>
     </nav>
     <div class="split"><section class="pane list-pane" id="mgr-pane"></section>
-      <section class="pane detail-pane" id="detail" aria-live="polite"></section></div>`;
+      <section class="pane detail-pane" id="detail" aria-live="polite">
+        <p class="muted">${esc(t("Choose a task or a case to see it here."))}</p></section></div>`;
   $$(".tabs button", root).forEach((b) => b.onclick = () => { state.tab = b.dataset.tab; renderTab(root); });
   renderTab(root);
   if (state.selected) open(state.selected);
@@ -106,7 +107,7 @@ function drawInbox() {
   rows.innerHTML = list.map(({task, d, l}) => `<li class="row task ${task.case_no === state.selected ? "on" : ""}"
       data-no="${esc(task.case_no)}" data-kind="${esc(task.kind)}" tabindex="0">
       <div class="row-main"><span class="badge kind-${esc(task.kind)}">${esc(label("task", task.kind))}</span>
-        <b>${esc(task.case_no)}</b> ${lightHtml(l)}</div>
+        <b>${esc(task.case_no)}</b> <span class="muted small">${esc(t("Respond within"))}</span> ${lightHtml(l)}</div>
       ${d ? `<div class="row-sub">${esc(d.c.applicant_name)} · ${esc(itemName(d.c.item_code))}</div>` : ""}
       ${task.kind === "veto" && d?.veto ? `<div class="why"><b>${esc(t("Reasons"))}:</b> ${esc(d.veto.reasons)}</div>
         <div class="why"><b>${esc(t("Legal basis"))}:</b> ${esc(d.veto.legal_basis)}</div>`

@@ -42,7 +42,7 @@ export function userName(id) {
  */
 export function light(start, due, {paused = false, running = true, now = Date.now()} = {}) {
   if (paused) return {cls: "paused", text: t("Clock paused"), rank: 3};
-  if (!due || !running) return {cls: "none", text: due ? when(due) : "—", rank: 4};
+  if (!due || !running) return {cls: "none", text: due ? when(due) : "", rank: 4};
   const end = new Date(due).getTime(), begin = start ? new Date(start).getTime() : end;
   const left = (end - now) / 1000;
   if (left < 0) return {cls: "red", text: t("Overdue by {d}", {d: duration(-left)}), rank: 0};
@@ -54,7 +54,7 @@ export function caseLight(c) {
   return light(c.registered_at, c.deadline, {paused: c.clock_paused && !FINAL.includes(c.status),
                                              running: CLOCK_RUNNING.includes(c.status) && !c.clock_paused});
 }
-export const lightHtml = (l) => `<span class="light ${l.cls}" title="${esc(l.text)}"><i></i>${esc(l.text)}</span>`;
+export const lightHtml = (l) => !l.text ? "" : `<span class="light ${l.cls}" title="${esc(l.text)}"><i></i>${esc(l.text)}</span>`;
 export const statusBadge = (status) => `<span class="badge st-${esc(status)}">${esc(label("status", status))}</span>`;
 
 // ---- messages ----------------------------------------------------------------------------------------------
