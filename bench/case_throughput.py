@@ -39,7 +39,7 @@ from bench.baseline import BenchBaselineWorkflow, bench_noop
 from casehall.api.intake import RegisterCase, UnknownItem, register_case
 from casehall.core.db import make_engine, make_sessionmaker
 from casehall.core.settings import Settings
-from casehall.models.case import Actor, Applicant
+from casehall.models.case import Actor, ApplicantIn
 from casehall.models.commands import Accept, Command, Completion
 from casehall.models.enums import CaseStatus
 from casehall.models.ids import case_workflow_id
@@ -52,7 +52,7 @@ ITEM = "MKT-001"
 MATERIALS = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
 CLERK = "clerk"
 # "bench" as the applicant's name makes the benchmark's cases easy to find (and to tell from real ones).
-APPLICANT = Applicant(name="bench", phone="13800000000", id_number="BENCH0000001")
+APPLICANT = ApplicantIn(name="bench", phone="13800000000", id_number="220201199001011238")
 STEP_TIMEOUT = 60.0  # seconds one case (or one baseline workflow) may take before we give up
 
 T = TypeVar("T")

@@ -15,14 +15,14 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.api.intake import RegisterCase, register_case
-from casehall.models.case import Actor, Applicant, CaseView
+from casehall.models.case import Actor, ApplicantIn, CaseView
 from casehall.models.commands import Accept, Command, Completion, SatisfactionAnswer
 from casehall.models.enums import Satisfaction
 from casehall.models.ids import case_workflow_id
 from casehall.models.tables import Case, CaseEvent, Document, Task
 from casehall.workflows.case import CaseWorkflow
 
-APPLICANT = Applicant(name="张三", phone="13800138000", id_number="220201199001011234")
+APPLICANT = ApplicantIn(name="张三", phone="13800138000", id_number="220201199001011238")
 ALL_MKT = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
 
 

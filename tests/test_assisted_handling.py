@@ -5,7 +5,7 @@ import httpx
 from tests.cases import eventually
 
 H = dict[str, dict[str, str]]
-APPLICANT = {"name": "郑八", "phone": "13400134000", "id_number": "220201194404044444"}
+APPLICANT = {"name": "郑八", "phone": "13400134000", "id_number": "220201194404044445"}
 
 
 async def test_helper_acts_on_behalf_and_is_recorded(api: httpx.AsyncClient, tokens: H) -> None:

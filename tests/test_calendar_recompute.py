@@ -25,7 +25,7 @@ async def test_import_recomputes_provisional_deadline(
     clerk = tokens["clerk"]
     case = (await api.post("/cases", headers=clerk, json={
         "item_code": "SOCIAL-003", "submitted_materials": ["参保人身份证明"],
-        "applicant": {"name": "跨年", "phone": "13800138111", "id_number": "220201199001019999"}})).json()
+        "applicant": {"name": "跨年", "phone": "13800138111", "id_number": "220201199001019993"}})).json()
     accepted = (await api.post(f"/cases/{case['case_no']}/accept", headers=clerk)).json()
     assert accepted["deadline_provisional"] is True
     before = datetime.fromisoformat(accepted["deadline"])

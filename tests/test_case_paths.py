@@ -108,7 +108,7 @@ async def test_dissatisfied_callback_reopens_as_rectification(
 async def test_search_cases(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:
     clerk = tokens["clerk"]
     body = {"item_code": "SOCIAL-003", "applicant": {"name": "王五", "phone": "13700137000",
-                                                     "id_number": "220201197703033333"}}
+                                                     "id_number": "220201197703033336"}}
     created = (await api.post("/cases", headers=clerk, json=body)).json()
     found = (await api.get("/cases", headers=clerk, params={"q": "王五"})).json()
     assert [c["case_no"] for c in found["items"]] == [created["case_no"]]
@@ -127,7 +127,7 @@ async def test_overdue_means_the_legal_clock_ran_out(
 ) -> None:
     clerk = tokens["clerk"]
     body = {"item_code": "MKT-001", "submitted_materials": ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"],
-            "applicant": {"name": "超期", "phone": "13700137001", "id_number": "220201197703030001"}}
+            "applicant": {"name": "超期", "phone": "13700137001", "id_number": "220201197703030004"}}
     handling = (await api.post("/cases", headers=clerk, json=body)).json()["case_no"]
     done = (await api.post("/cases", headers=clerk, json=body)).json()["case_no"]
     await api.post(f"/cases/{handling}/accept", headers=clerk)

@@ -6,7 +6,7 @@ import httpx
 from tests.cases import ALL_MKT, eventually
 
 H = dict[str, dict[str, str]]
-APPLICANT = {"name": "冯九", "phone": "13300133000", "id_number": "220201193303033333"}
+APPLICANT = {"name": "冯九", "phone": "13300133000", "id_number": "220201193303033339"}
 SPEC = {"lead_department": "MKT", "departments": ["HOUSING"], "question": "法律规定不明确，能否办理？"}
 
 

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.cases import ALL_MKT, SHANGHAI, eventually, handle, keep_history, travel_to
 
 H = dict[str, dict[str, str]]
-APPLICANT = {"name": "周六", "phone": "13600136000", "id_number": "220201196606066666"}
+APPLICANT = {"name": "周六", "phone": "13600136000", "id_number": "220201196606066668"}
 QUESTION = {"lead_department": "MKT", "departments": ["HOUSING", "SOCIAL"],
             "question": "住宅改商用的经营场所能否登记？", "documents": ["房屋用途说明"], "deadline_days": 3}
 

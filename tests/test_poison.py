@@ -10,7 +10,7 @@ import pytest
 
 from tests.cases import ALL_MKT
 
-APPLICANT = {"name": "李四", "phone": "13900139000", "id_number": "220201198802024321"}
+APPLICANT = {"name": "李四", "phone": "13900139000", "id_number": "220201198802024325"}
 REGISTRATION = {"item_code": "MKT-001", "applicant": APPLICANT, "submitted_materials": ALL_MKT, "hall": "市民服务中心",
                 "window": "3", "description": "个体工商户设立"}
 POISON = ["\u0000", "\ud800", "\u0007"]

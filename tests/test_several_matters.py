@@ -7,7 +7,7 @@ from temporalio.client import Client
 from tests.cases import ALL_MKT, eventually, handle, keep_history
 
 H = dict[str, dict[str, str]]
-APPLICANT = {"name": "吴七", "phone": "13500135000", "id_number": "220201195505055555"}
+APPLICANT = {"name": "吴七", "phone": "13500135000", "id_number": "220201195505055551"}
 
 
 async def test_three_matters_one_vetoed_two_completed(api: httpx.AsyncClient, tokens: H, client: Client) -> None:

@@ -66,7 +66,7 @@ def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         case = httpx.post(f"{base}/cases", headers=headers, timeout=30, json={
             "item_code": "SOCIAL-003", "submitted_materials": ["参保人身份证明"],
-            "applicant": {"name": "测试", "phone": "13800000000", "id_number": "220201199001010000"}}).json()
+            "applicant": {"name": "测试", "phone": "13800000000", "id_number": "220201199001010008"}}).json()
     finally:
         output = stop(first)
     assert "demo log-ins" in output and "Temporal UI" in output

@@ -4,7 +4,7 @@ import httpx
 
 from tests.cases import ALL_MKT
 
-APPLICANT = {"name": "李四", "phone": "13900139000", "id_number": "220201198802024321"}
+APPLICANT = {"name": "李四", "phone": "13900139000", "id_number": "220201198802024325"}
 VETO = {"reasons": "申请经营的项目属于禁止类目录", "legal_basis": "《市场主体登记管理条例》第十二条"}
 
 

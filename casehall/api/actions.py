@@ -87,18 +87,20 @@ async def act(state: StateDep, actor: Actor, case_no: str, update: Any, body: Ba
         await run_update(state, state.client.get_workflow_handle(case_workflow_id(case_no)), update,
                          Command(actor=actor, body=body), key)
     except Closed:
-        if not await _closed_by_this(state, actor, case_no, getattr(update, "__name__", "")):
+        if not await _closed_by_this(state, actor, case_no, getattr(update, "__name__", ""), body):
             raise
     return await read_case(state, actor, case_no)
 
 
-async def _closed_by_this(state: StateDep, actor: Actor, case_no: str, update: str) -> bool:
-    """Whether ``actor`` closed the case with this very action moments ago."""
+async def _closed_by_this(state: StateDep, actor: Actor, case_no: str, update: str, body: BaseModel) -> bool:
+    """Whether ``actor`` closed the case with this very action (the same body) moments ago."""
     async with state.sessions() as session:
         events = await queries.case_events(session, case_no)
     last = events[-1] if events else None
-    return (last is not None and last.actor_id == actor.user_id and last.type in CLOSING_EVENTS.get(update, set())
-            and datetime.now(UTC) - last.at <= REPEAT_WINDOW)
+    if last is None or last.actor_id != actor.user_id or last.type not in CLOSING_EVENTS.get(update, set()):
+        return False
+    same = all(last.payload.get(k, v) == v for k, v in body.model_dump(mode="json").items())
+    return same and datetime.now(UTC) - last.at <= REPEAT_WINDOW
 
 
 async def actor_named(state: StateDep, username: str, field: str) -> Actor:

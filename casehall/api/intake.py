@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from casehall.core.db import transaction
-from casehall.models.case import Actor, Applicant, CaseView, MatterInput, RegisterCaseInput, ServiceItemInfo
+from casehall.models.case import (
+    Actor,
+    Applicant,
+    ApplicantIn,
+    CaseView,
+    MatterInput,
+    RegisterCaseInput,
+    ServiceItemInfo,
+)
 from casehall.models.enums import Channel, HandlingMode
 from casehall.models.ids import case_workflow_id, matter_case_no
 from casehall.models.text import Code, Line, Name, OptionalText
@@ -24,7 +32,7 @@ class RegisterCase(BaseModel):
     """What a clerk types at the window."""
 
     item_code: Code
-    applicant: Applicant
+    applicant: ApplicantIn
     channel: Channel = Channel.WINDOW
     hall: Line = Field("市民服务中心", max_length=100)
     window: Line = Field("1", max_length=20)
@@ -42,7 +50,7 @@ class MatterBody(BaseModel):
 class RegisterCombined(BaseModel):
     """Several matters for different departments, accepted at one window."""
 
-    applicant: Applicant
+    applicant: ApplicantIn
     channel: Channel = Channel.WINDOW
     hall: Line = Field("市民服务中心", max_length=100)
     window: Line = Field("1", max_length=20)
@@ -63,6 +71,10 @@ async def _item(session: AsyncSession, code: str, submitted: list[str]) -> Servi
         known = "、".join(m.name for m in item.materials) or "none"
         raise UnknownItem(f"{code} has no material named {', '.join(unknown)}; its materials are: {known}")
     return item
+
+
+def _kept(applicant: ApplicantIn) -> Applicant:
+    return Applicant.model_validate(applicant.model_dump())
 
 
 async def _start(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str,
@@ -86,7 +98,8 @@ async def register_case(
     async with transaction(sessions) as session:
         item = await _item(session, body.item_code, body.submitted_materials)
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
-    inp = RegisterCaseInput(case_no=case_no, item=item, clerk=clerk, **body.model_dump(exclude={"item_code"}))
+    inp = RegisterCaseInput(case_no=case_no, item=item, clerk=clerk, applicant=_kept(body.applicant),
+                            **body.model_dump(exclude={"item_code", "applicant"}))
     return await _start(client, sessions, task_queue, inp, rpc_timeout)
 
 
@@ -106,5 +119,5 @@ async def register_combined(
     matters = [MatterInput(case_no=matter_case_no(case_no, n), item=item, submitted_materials=m.submitted_materials)
                for n, (item, m) in enumerate(zip(items, body.matters, strict=True), start=1)]
     inp = RegisterCaseInput(case_no=case_no, item=combined, clerk=clerk, matters=matters,
-                            **body.model_dump(exclude={"matters"}))
+                            applicant=_kept(body.applicant), **body.model_dump(exclude={"matters", "applicant"}))
     return await _start(client, sessions, task_queue, inp, rpc_timeout)

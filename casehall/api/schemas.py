@@ -6,13 +6,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from casehall.models.case import Actor
-
 from casehall.models.enums import CLOCK_RUNNING, Role
 from casehall.models.tables import Case, CaseEvent, Document, Task
 
 
 def mask_id(id_number: str) -> str:
-    """220201199001011234 -> 220***********1234."""
+    """220201199001011238 -> 220***********1238."""
     return id_number[:3] + "*" * max(len(id_number) - 7, 0) + id_number[-4:] if len(id_number) > 7 else "****"
 
 
@@ -45,6 +44,8 @@ class CasePublic(BaseModel):
     applicant_name: str
     applicant_phone: str
     applicant_id_number: str
+    applicant_kind: str
+    applicant_id_type: str
     channel: str
     hall: str
     window: str

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from casehall.models.enums import CaseStatus, Channel, HandlingMode, Instruction, Role, Satisfaction
+from casehall.models.identity import ApplicantIdentity, ApplicantKind, IdType
 from casehall.models.text import Name
 
 
@@ -49,10 +50,24 @@ class ServiceItemInfo(BaseModel):
     rules: ItemRules = ItemRules()
 
 
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9\- ]{5,20}$")]
+
+
 class Applicant(BaseModel):
+    """The applicant as a case keeps them (documents were checked at registration: ``ApplicantIn``)."""
+
     name: Name
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9\- ]{5,20}$")]
-    id_number: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z]{6,20}$")]
+    phone: Phone
+    kind: ApplicantKind = ApplicantKind.PERSON
+    id_type: IdType = IdType.RESIDENT_ID
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z]{5,40}$")]
+
+
+class ApplicantIn(ApplicantIdentity):
+    """An applicant as registered: a citizen or a company, the identity document checked by its rule."""
+
+    name: Name
+    phone: Phone
 
 
 class MatterInput(BaseModel):

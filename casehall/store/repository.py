@@ -10,8 +10,9 @@ from sqlmodel import col
 
 from casehall.core.hashing import GENESIS, event_hash
 from casehall.models.activity_io import RecordEventInput
-from casehall.models.consultation import RecordConsultationEventInput
+from casehall.models.consultation import ConsultationView, RecordConsultationEventInput
 from casehall.models.enums import FINAL_STATUSES
+from casehall.models.events import EventType
 from casehall.models.ids import case_workflow_id, consultation_workflow_id
 from casehall.models.tables import (
     ApiToken,
@@ -83,8 +84,23 @@ async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
         .returning(literal_column("xmax = 0"))
     )
     await _apply_inbox_and_documents(session, inp)
+    if inp.type == EventType.CONSULTATION_CONVENED:
+        await _open_consultation(session, inp)
     await resolve_failing_work(session, case_workflow_id(case_no), inp.seq, inp.at)
     return bool(new)
+
+
+async def _open_consultation(session: AsyncSession, inp: RecordEventInput) -> None:
+    """The consultation a case convenes is listed with the case's event; its own workflow fills in the rest."""
+    p = inp.payload
+    view = ConsultationView(consultation_id=p["consultation_id"], case_no=inp.case.case_no,
+                            lead_department=p["lead_department"], departments=p["departments"],
+                            question=p["question"], documents=[], opened_at=inp.at)
+    await session.execute(insert(Consultation).values(
+        consultation_id=view.consultation_id, case_no=view.case_no, lead_department=view.lead_department,
+        departments=view.departments, status=view.status.value, deadline=None, opened_at=view.opened_at,
+        state=view.model_dump(mode="json"), last_seq=0,
+    ).on_conflict_do_nothing(index_elements=[col(Consultation.consultation_id)]))
 
 
 async def resolve_failing_work(session: AsyncSession, workflow_id: str, seq: int, at: datetime) -> None:

@@ -48,7 +48,8 @@ async def _update(state: StateDep, actor: Actor, consultation_id: str, update: A
         async with state.sessions() as session:
             view = await _visible(session, actor, consultation_id)
         concluded = view.conclusion
-        if not (concluded and concluded.by.user_id == actor.user_id and update is JointConsultationWorkflow.conclude
+        same = concluded is not None and ConclusionBody.model_validate(concluded.model_dump()) == body
+        if not (same and concluded and concluded.by.user_id == actor.user_id
                 and datetime.now(UTC) - concluded.at <= REPEAT_WINDOW):
             raise
         return view
