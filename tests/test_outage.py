@@ -1,0 +1,198 @@
+"""The API under outage: with the worker stopped and actions pending, reads, log-in and /healthz keep answering and
+no connection sits idle in a transaction; with PostgreSQL stopped every route answers 503 with Retry-After (never
+500), and everything works again once it is back."""
+
+import asyncio
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from casehall.api.app import create_app
+from casehall.core.db import make_engine, make_sessionmaker
+from casehall.core.settings import Settings
+from casehall.stack.embedded import EmbeddedPostgres, free_port, temporal_test_server_path
+from casehall.stack.seed import DEMO_PASSWORD, seed_demo
+from casehall.store.migrate import upgrade
+from casehall.worker import WORKFLOWS, build_worker, case_activities
+
+APPLICANT = {"name": "张三", "phone": "13800138000", "id_number": "220201199001011238"}
+CASE: dict[str, object] = {"item_code": "MKT-001", "applicant": APPLICANT,
+                           "submitted_materials": ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]}
+RPC_TIMEOUT = 3.0
+
+
+async def login(http: httpx.AsyncClient, username: str = "clerk") -> dict[str, str]:
+    r = await http.post("/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@asynccontextmanager
+async def serve(settings: Settings, env: WorkflowEnvironment) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, env.client)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://casehall", timeout=60
+    ) as http:
+        yield http
+
+
+def unsticky_worker(env: WorkflowEnvironment, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+                    ) -> Worker:
+    """A worker without a sticky cache: the time-skipping server never times out a stopped worker's sticky queue
+    (its clock stands still), where a real server hands the task to the next worker after 10 s."""
+    activities = case_activities(sessions, settings)
+    return Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities.all(),
+                  max_cached_workflows=0)
+
+
+def idle_in_transaction(postgres: EmbeddedPostgres, database: str) -> int:
+    return int(postgres.psql(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}' "
+                             "AND state LIKE 'idle in transaction%'"))
+
+
+async def test_worker_stopped(postgres: EmbeddedPostgres, database_url: str, settings: Settings,
+                              sessions: async_sessionmaker[AsyncSession], time_env: WorkflowEnvironment) -> None:
+    """20 actions wait for a stopped worker: the API keeps answering, holds no connection for them, and answers
+    each 503 with Retry-After within the Temporal timeout; retried once the worker is back, they succeed."""
+    bounded = settings.model_copy(update={"temporal_rpc_timeout_seconds": RPC_TIMEOUT})
+    async with serve(bounded, time_env) as http:
+        clerk = await login(http)
+        async with unsticky_worker(time_env, settings, sessions):
+            numbers = []
+            for _ in range(20):
+                r = await http.post("/cases", json=CASE, headers=clerk)
+                assert r.status_code == 201, r.text
+                numbers.append(r.json()["case_no"])
+        # The worker is stopped: every accept waits for it.
+        started = time.monotonic()
+        pending = [asyncio.create_task(http.post(f"/cases/{n}/accept", headers=clerk)) for n in numbers]
+        await asyncio.sleep(1)
+        assert not any(t.done() for t in pending)
+        for _ in range(3):
+            t0 = time.monotonic()
+            listed = await http.get("/cases", headers=clerk)
+            assert listed.status_code == 200 and listed.json()["total"] >= 20
+            assert (await http.post("/auth/login", json={"username": "manager", "password": DEMO_PASSWORD})
+                    ).status_code == 200
+            health = await http.get("/healthz")
+            assert health.status_code == 200, health.text
+            assert time.monotonic() - t0 < 2, "reads must not wait for the pending actions"
+            assert idle_in_transaction(postgres, make_url(database_url).database or "") == 0
+        answers = await asyncio.gather(*pending)
+        elapsed = time.monotonic() - started
+        assert {a.status_code for a in answers} == {503}, [a.text for a in answers]
+        assert all(a.headers.get("retry-after") for a in answers)
+        assert elapsed < RPC_TIMEOUT + 5, elapsed
+        # The worker is back: a retry succeeds, or finds the action already done (an admitted update may have
+        # been delivered after its caller gave up); either way the case ends up accepted.
+        async with unsticky_worker(time_env, settings, sessions):
+            async def retry(case_no: str) -> httpx.Response:
+                deadline = time.monotonic() + 60
+                while True:
+                    r = await http.post(f"/cases/{case_no}/accept", headers=clerk)
+                    if r.status_code != 503 or time.monotonic() > deadline:
+                        return r
+                    await asyncio.sleep(float(r.headers["retry-after"]) / 5)
+
+            retried = await asyncio.gather(*(retry(n) for n in numbers))
+            assert {r.status_code for r in retried} <= {200, 409}, [r.text for r in retried]
+            for n in numbers:
+                r = await http.get(f"/cases/{n}", headers=clerk)
+                assert r.json()["status"] != "registered", r.text
+
+
+@pytest.fixture()
+async def own_postgres() -> AsyncIterator[EmbeddedPostgres]:
+    """A PostgreSQL of this test's own, to be stopped and started again (the session's stays up)."""
+    with tempfile.TemporaryDirectory(prefix="casehall-outage-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "data", free_port())
+        await asyncio.to_thread(server.start, 60, ("-c", "fsync=off"))
+        try:
+            await upgrade(server.url())
+            yield server
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+@pytest.fixture()
+async def own_temporal(time_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of its own: the new database numbers its cases from 1 again."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server_path()), data_converter=time_env.client.data_converter)
+    yield env
+    await env.shutdown()
+
+
+async def test_database_down_and_back(own_postgres: EmbeddedPostgres, own_temporal: WorkflowEnvironment) -> None:
+    time_env = own_temporal
+    settings = Settings(database_url=own_postgres.url(), temporal_address="unused:0", task_queue="casehall-outage",
+                        temporal_rpc_timeout_seconds=RPC_TIMEOUT, db_connect_timeout_seconds=2,
+                        db_pool_timeout_seconds=2)
+    engine = make_engine(own_postgres.url())
+    sessions = make_sessionmaker(engine)
+    await seed_demo(sessions)
+    try:
+        async with build_worker(time_env.client, settings, case_activities(sessions, settings)), \
+                serve(settings, time_env) as http:
+            clerk = await login(http)
+            r = await http.post("/cases", json=CASE, headers=clerk)
+            assert r.status_code == 201, r.text
+            case_no = r.json()["case_no"]
+
+            requests: list[tuple[str, str, dict[str, object] | None]] = [
+                ("GET", "/cases", None), ("GET", f"/cases/{case_no}", None), ("GET", "/inbox", None),
+                ("GET", "/healthz", None), ("POST", "/cases", CASE),
+                ("POST", "/auth/login", {"username": "clerk", "password": DEMO_PASSWORD})]
+
+            seen: Counter[int] = Counter()
+            stop = asyncio.Event()
+
+            async def hammer() -> None:
+                while not stop.is_set():
+                    for method, path, body in requests:
+                        r = await http.request(method, path, json=body, headers=clerk)
+                        seen[r.status_code] += 1
+                        assert r.status_code != 500, (method, path, r.text)
+                        if r.status_code == 503:
+                            assert r.headers.get("retry-after"), (method, path, r.headers)
+                    await asyncio.sleep(0.05)
+
+            load = [asyncio.create_task(hammer()) for _ in range(4)]
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(own_postgres.stop)
+            # Down: every route answers 503 with Retry-After, log-in included, within the bounded waits.
+            for method, path, body in requests:
+                t0 = time.monotonic()
+                r = await http.request(method, path, json=body, headers=clerk)
+                assert r.status_code == 503, (method, path, r.status_code, r.text)
+                assert r.headers.get("retry-after"), (method, path)
+                assert time.monotonic() - t0 < 10, (method, path)
+            await asyncio.to_thread(own_postgres.start, 60, ("-c", "fsync=off"))
+            # Back: requests succeed again (the pool replaces its dead connections).
+            deadline = time.monotonic() + 30
+            while True:
+                r = await http.get(f"/cases/{case_no}", headers=clerk)
+                if r.status_code == 200 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            assert r.status_code == 200, r.text
+            stop.set()
+            await asyncio.gather(*load)
+            assert seen[503] > 0 and seen[200] > 0 and seen[500] == 0, seen
+            clerk = await login(http)
+            r = await http.post("/cases", json=CASE, headers=clerk)
+            assert r.status_code == 201, r.text
+            r = await http.post(f"/cases/{r.json()['case_no']}/accept", headers=clerk)
+            assert r.status_code == 200, r.text
+    finally:
+        await engine.dispose()
