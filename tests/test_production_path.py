@@ -33,7 +33,7 @@ NOT_SOURCE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build
 PASSWORD = "casehall"  # the demo users' password (casehall.stack.seed.DEMO_PASSWORD)
 # Secondary material left out, so acceptance issues a document (the one-time notice) to download.
 SECONDARY = "从业人员情况说明"
-APPLICANT = {"name": "张三", "phone": "13800138000", "id_number": "220201199001011234"}
+APPLICANT = {"name": "张三", "phone": "13800138000", "id_number": "220201199001011238"}
 
 
 @dataclass(frozen=True)
