@@ -111,3 +111,28 @@ async def no_horizontal_scroll(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     inner = await page.evaluate("window.innerWidth")
     assert width <= inner, f"the page is {width}px wide in a {inner}px window"
+
+
+ALL_MKT = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
+ID_NUMBER = "220201199001011238"
+
+
+
+async def register_via_api(http: httpx.AsyncClient, clerk: str = "clerk", accept: bool = True,
+                           name: str = "张三") -> str:
+    headers = await token(http, clerk)
+    r = await http.post("/cases", headers=headers, json={
+        "item_code": "MKT-001", "description": "申请人称经营场所为住宅，需核实用途",
+        "applicant": {"name": name, "phone": "13800138000", "id_number": ID_NUMBER}, "submitted_materials": ALL_MKT})
+    assert r.status_code == 201, r.text
+    case_no: str = r.json()["case_no"]
+    if accept:
+        r = await http.post(f"/cases/{case_no}/accept", headers=headers)
+        assert r.status_code == 200, r.text
+    return case_no
+
+
+async def status_of(http: httpx.AsyncClient, case_no: str) -> str:
+    r = await http.get(f"/cases/{case_no}", headers=await token(http, "auditor"))
+    status: str = r.json()["status"]
+    return status

@@ -88,6 +88,8 @@ function drawCases() {
 }
 
 // ---- register -----------------------------------------------------------------------------------------------
+const PERSON_IDS = ["resident_id", "passport", "foreign_passport", "hk_macao_permit", "taiwan_permit",
+                    "foreign_permanent_residence"];
 const selectable = () => store.items.filter((i) => i.code !== "HALL-COMBINED");
 
 function itemPicker(prefix) {
@@ -135,9 +137,12 @@ function applicantFields(prefix) {
       ${esc(t("Name"))} *</label><input id="${prefix}-name" required maxlength="200"></div>
     <div class="field"><label for="${prefix}-phone">${esc(t("Phone"))} *</label>
       <input id="${prefix}-phone" type="tel" required maxlength="20"></div>
-    <div class="field"><label for="${prefix}-id" data-person="${esc(t("ID card number"))}"
-      data-company="${esc(t("Unified social credit code"))}">${esc(t("ID card number"))} *</label>
-      <input id="${prefix}-id" required maxlength="20" autocomplete="off"></div></fieldset>`;
+    <div class="field" id="${prefix}-idtype-field"><label for="${prefix}-idtype">${esc(t("Identity document"))}</label>
+      <select id="${prefix}-idtype">${PERSON_IDS.map((v) => `<option value="${v}">${esc(label("idtype", v))}</option>`)
+        .join("")}</select></div>
+    <div class="field"><label for="${prefix}-id" data-person="${esc(t("Document number"))}"
+      data-company="${esc(t("Unified social credit code"))}">${esc(t("Document number"))} *</label>
+      <input id="${prefix}-id" required maxlength="40" autocomplete="off"></div></fieldset>`;
 }
 
 function wireApplicant(prefix) {
@@ -146,19 +151,20 @@ function wireApplicant(prefix) {
       const l = $(`label[for="${prefix}-${id}"]`);
       l.textContent = `${l.dataset[r.value]} *`;
     }
+    $(`#${prefix}-idtype-field`).hidden = r.value === "company";
   });
 }
 
 function applicantOf(prefix) {
   const kind = $(`input[name="${prefix}-kind"]:checked`).value;
   const a = {name: $(`#${prefix}-name`).value.trim(), phone: $(`#${prefix}-phone`).value.trim(),
-             id_number: $(`#${prefix}-id`).value.trim().toUpperCase(), kind};
+             id_number: $(`#${prefix}-id`).value.trim().toUpperCase(), kind,
+             id_type: kind === "company" ? "uscc" : $(`#${prefix}-idtype`).value};
+  // Only what is plainly missing is caught here; the server checks the numbers (check digits, dates).
   const problems = [];
   if (!a.name) problems.push(t("the name"));
   if (!/^\+?[0-9\- ]{5,20}$/.test(a.phone)) problems.push(t("a phone number (digits)"));
-  const idOk = kind === "person" ? /^[0-9]{17}[0-9X]$|^[0-9A-Z]{6,20}$/.test(a.id_number)
-    : /^[0-9A-Z]{18}$/.test(a.id_number);
-  if (!idOk) problems.push(kind === "person" ? t("an ID card number") : t("an 18-character unified social credit code"));
+  if (!a.id_number) problems.push(kind === "person" ? t("the document number") : t("the unified social credit code"));
   if (problems.length) throw new Error(t("Please fill in: {fields}", {fields: problems.join(", ")}));
   return a;
 }
