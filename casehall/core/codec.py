@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import logging
 import os
 import re
 import secrets
@@ -30,8 +29,6 @@ from temporalio.converter import DataConverter, PayloadCodec
 
 if TYPE_CHECKING:
     from casehall.core.settings import Settings
-
-log = logging.getLogger(__name__)
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -76,11 +73,13 @@ class Keyring:
 
     @classmethod
     def parse(cls, text: str) -> Keyring:
-        """``id:base64,id:base64`` (newlines count as commas, so a key file may hold one key per line)."""
+        """``id:base64,id:base64``; newlines count as commas and lines starting with ``#`` are comments, so a key file
+        holds one key per line."""
         keys = []
-        for item in re.split(r"[,\n]", text):
+        lines = [line for line in text.splitlines() if not line.strip().startswith("#")]
+        for item in ",".join(lines).split(","):
             item = item.strip()
-            if not item or item.startswith("#"):
+            if not item:
                 continue
             key_id, sep, encoded = item.partition(":")
             if not sep:
@@ -187,13 +186,9 @@ def is_encrypted(payload: Payload) -> bool:
     return payload.metadata.get("encoding", b"") == ENCODING
 
 
-_warned = False
-
-
 def data_converter(source: Settings | Keyring | str | None) -> DataConverter:
     """The pydantic data converter with the payload codec of ``source`` (settings, keys or their text form);
     without keys, the plain converter."""
-    global _warned
     keyring: Keyring | None
     if source is None or isinstance(source, Keyring):
         keyring = source
@@ -202,9 +197,6 @@ def data_converter(source: Settings | Keyring | str | None) -> DataConverter:
     else:
         keyring = keyring_of(source)
     if keyring is None:
-        if not _warned:
-            log.warning("no codec keys (CASEHALL_CODEC_KEYS): applicants' data is stored in clear in Temporal")
-            _warned = True
         return pydantic_data_converter
     return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keyring))
 

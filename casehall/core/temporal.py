@@ -1,15 +1,23 @@
 """The one way to reach Temporal: worker, API, CLI and tests all use ``connect``."""
 
+import logging
+
 from temporalio.client import Client
 
 from casehall.core.codec import Keyring, data_converter
 from casehall.core.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 async def connect(address: str, namespace: str = "default", keys: Settings | Keyring | str | None = None) -> Client:
     """A client that passes pydantic models across the workflow boundary, encrypted with ``keys`` (settings, a
     keyring or its text form; see ``casehall.core.codec``). Without keys payloads are stored in clear."""
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter(keys))
+    converter = data_converter(keys)
+    client = await Client.connect(address, namespace=namespace, data_converter=converter)
+    if converter.payload_codec is None and keys is not None:  # asked with settings that hold no keys
+        log.warning("no codec keys (CASEHALL_CODEC_KEYS): applicants' data is stored in clear in Temporal")
+    return client
 
 
 def workflow_id(case_no: str) -> str:

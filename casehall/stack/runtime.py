@@ -8,6 +8,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from casehall.calendar.admin import seed_calendar
+from casehall.core.codec import CodecError, keyring_of
 from casehall.core.db import make_engine, open_sessions
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
@@ -47,6 +48,10 @@ async def check_database(settings: Settings) -> None:
 
 async def connect_temporal(settings: Settings) -> Client:
     address = settings.resolved_temporal_address()
+    try:
+        keyring_of(settings)  # bad keys are the operator's to fix, not an unreachable server
+    except CodecError as err:
+        raise StartupError(f"{err} (check CASEHALL_CODEC_KEYS or the key file)") from None
     try:
         return await asyncio.wait_for(connect(address, settings.temporal_namespace, settings), CHECK_SECONDS)
     except Exception as err:  # noqa: BLE001
