@@ -265,7 +265,8 @@ async def test_a_section_issues_nothing_and_unset_fields_fall_back(sessions: asy
         await _case(session, "DOC-2", dept="MKT-REG")
         spec = _rejection("DOC-2")
         spec.content["approved_by"] = "nobody"  # a user since deleted: the username stays
-        await session.execute(update(Department).where(col(Department.code) == "HOUSING").values(doc_prefix=""))
+        await session.execute(update(Department).where(col(Department.code).in_(["HOUSING", "CITY"]))
+                              .values(doc_prefix="", court="", reconsideration_body=""))
         from casehall.store.documents import authority_of
 
         housing = await authority_of(session, "HOUSING")

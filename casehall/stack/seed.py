@@ -11,24 +11,30 @@ from casehall.store.queries import COMBINED_ITEM
 
 DEMO_PASSWORD = "casehall"
 
+COURT = "长春市朝阳区人民法院"
+GOVERNMENT = "长春市人民政府"
 DEPARTMENTS = [
-    Department(code="CITY", name="市政务服务中心", kind="bureau"),
-    Department(code="MKT", name="市场监督管理局", kind="department", parent_code="CITY"),
+    Department(code="CITY", name="市政务服务中心", kind="bureau", doc_prefix="长政服",
+               reconsideration_body=GOVERNMENT, court=COURT),
+    Department(code="MKT", name="市场监督管理局", kind="department", parent_code="CITY", doc_prefix="长市监",
+               reconsideration_body=GOVERNMENT, court=COURT),
     Department(code="MKT-REG", name="登记注册科", kind="section", parent_code="MKT"),
-    Department(code="HOUSING", name="住房和城乡建设局", kind="department", parent_code="CITY"),
-    Department(code="SOCIAL", name="人力资源和社会保障局", kind="department", parent_code="CITY"),
+    Department(code="HOUSING", name="住房和城乡建设局", kind="department", parent_code="CITY",
+               doc_prefix="长住建", reconsideration_body=GOVERNMENT, court=COURT),
+    Department(code="SOCIAL", name="人力资源和社会保障局", kind="department", parent_code="CITY",
+               doc_prefix="长人社", reconsideration_body=GOVERNMENT, court=COURT),
 ]
 
-# (username, display name, role, department)
+# (username, display name, role, department, title)
 USERS = [
-    ("clerk", "王窗口", "clerk", "CITY"),
-    ("clerk2", "李窗口", "clerk", "CITY"),
-    ("manager", "张科长", "manager", "MKT"),
-    ("manager-housing", "赵科长", "manager", "HOUSING"),
-    ("manager-social", "孙科长", "manager", "SOCIAL"),
-    ("director", "刘局长", "director", "CITY"),
-    ("auditor", "陈督查", "auditor", "CITY"),
-    ("admin", "系统管理员", "admin", "CITY"),
+    ("clerk", "王窗口", "clerk", "CITY", "窗口工作人员"),
+    ("clerk2", "李窗口", "clerk", "CITY", "窗口工作人员"),
+    ("manager", "张科长", "manager", "MKT", "科长"),
+    ("manager-housing", "赵科长", "manager", "HOUSING", "科长"),
+    ("manager-social", "孙科长", "manager", "SOCIAL", "科长"),
+    ("director", "刘局长", "director", "CITY", "局长"),
+    ("auditor", "陈督查", "auditor", "CITY", "督查专员"),
+    ("admin", "系统管理员", "admin", "CITY", ""),
 ]
 
 
@@ -75,8 +81,8 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[st
             await repository.upsert_department(session, dept)
         for item in ITEMS:
             await repository.upsert_item(session, item)
-        for username, name, role, dept_code in USERS:
-            user = User(username=username, display_name=name, role=role, department_code=dept_code,
+        for username, name, role, dept_code, title in USERS:
+            user = User(username=username, display_name=name, role=role, department_code=dept_code, title=title,
                         password_hash=hash_password(DEMO_PASSWORD))
             await repository.add_user(session, user)
-    return [(u, r) for u, _, r, _ in USERS]
+    return [(u, r) for u, _, r, _, _ in USERS]

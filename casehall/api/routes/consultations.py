@@ -18,6 +18,7 @@ from casehall.models.consultation import ConclusionBody, ConsultationView, Conve
 from casehall.models.ids import consultation_workflow_id
 from casehall.models.tables import Consultation
 from casehall.store import queries
+from casehall.store.documents import consultation_minutes
 from casehall.workflows.access import sees_consultation
 from casehall.workflows.actions import REPEAT_WINDOW
 from casehall.workflows.case import CaseWorkflow
@@ -95,24 +96,12 @@ async def conclude(consultation_id: str, body: ConclusionBody, state: StateDep, 
 
 
 @router.get("/consultations/{consultation_id}/minutes.pdf", response_class=Response)
-async def minutes(consultation_id: str, session: SessionDep, actor: CurrentActor) -> Response:
-    view = await _visible(session, actor, consultation_id)
-    content: dict[str, Any] = {
-        "会商编号": view.consultation_id, "案件编号": view.case_no, "牵头部门": view.lead_department,
-        "参加部门": "、".join(view.departments), "会商事项": view.question, "状态": view.status.value,
-        "会商期限": view.deadline.isoformat() if view.deadline else "",
-    }
-    for department, versions in view.opinions.items():
-        last = versions[-1]
-        content[f"{department} 意见(第{last.version}版)"] = f"{last.decision.value}: {last.text} {last.legal_basis}"
-    for department in view.missing():
-        content[f"{department} 意见"] = "未反馈 (no answer)"
-    if view.conclusion:
-        c = view.conclusion
-        content["会商结论"] = f"{c.decision.value}: {c.reasons}"
-        content["法律依据"] = c.legal_basis
-        content["采纳意见"] = "、".join(c.follows)
-    pdf = render_document("consultation_minutes", "联合会商纪要", content, view.conclusion.at if view.conclusion
-                          else view.opened_at)
+async def minutes(consultation_id: str, state: StateDep, actor: CurrentActor) -> Response:
+    """联合会商纪要: a draft while open; numbered and frozen once concluded (the first download issues it)."""
+    async with state.sessions() as session:
+        view = await _visible(session, actor, consultation_id)
+        content = await consultation_minutes(session, view, tz=state.settings.timezone)
+    at = view.conclusion.at if view.conclusion else view.opened_at
+    pdf = render_document("consultation_minutes", "联合会商纪要", content, at)
     headers = {"Content-Disposition": f'attachment; filename="{consultation_id}-minutes.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
