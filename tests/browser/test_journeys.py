@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, Route, expect
 
 from tests.browser.conftest import (
     ALL_MKT,
@@ -286,3 +286,22 @@ async def test_idle_page_logs_out(page: Page, monkeypatch: pytest.MonkeyPatch) -
     await expect(page.locator("#login-form")).to_be_visible(timeout=15_000)
     await expect(page.locator("#login-msg")).to_contain_text("长时间未操作")
     assert await page.evaluate("sessionStorage.getItem('casehall-token')") is None
+
+
+async def test_api_docs_render_with_the_network_cut_off(page: Page, live_url: str) -> None:
+    outside: list[str] = []
+
+    async def only_local(route: Route) -> None:
+        if route.request.url.startswith(live_url):
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort()
+
+    await page.route("**/*", only_local)
+    await page.goto(f"{live_url}/docs")
+    await expect(page.locator(".swagger-ui .info .title")).to_contain_text("casehall")
+    await expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    await page.goto(f"{live_url}/redoc")
+    await expect(page.locator("h1").first).to_contain_text("casehall")
+    assert outside == []

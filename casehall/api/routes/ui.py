@@ -8,7 +8,7 @@ from typing import Any, Literal
 from babel.messages.pofile import read_po
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
@@ -159,12 +159,23 @@ DOC_ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger
               "redoc.standalone.js": "text/javascript; charset=utf-8", "favicon.png": "image/png"}
 
 
-@router.get("/docs/assets/{name}")
-async def docs_asset(name: str) -> FileResponse:
+REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@lru_cache(maxsize=1)
+def _redoc_js() -> bytes:
+    """ReDoc's bundle, its one outside link (a logo in the side menu) pointed at our own icon."""
+    return (_docs_assets() / "redoc.standalone.js").read_bytes().replace(REDOC_LOGO, b"/docs/assets/favicon.png")
+
+
+@router.get("/docs/assets/{name}", response_model=None)
+async def docs_asset(name: str) -> FileResponse | Response:
     if name not in DOC_ASSETS:
         raise HTTPException(404, f"no documentation asset {name!r}")
-    return FileResponse(_docs_assets() / name, media_type=DOC_ASSETS[name],
-                        headers={"Cache-Control": "public, max-age=86400"})
+    cache = {"Cache-Control": "public, max-age=86400"}
+    if name == "redoc.standalone.js":
+        return Response(_redoc_js(), media_type=DOC_ASSETS[name], headers=cache)
+    return FileResponse(_docs_assets() / name, media_type=DOC_ASSETS[name], headers=cache)
 
 
 @router.get("/docs")

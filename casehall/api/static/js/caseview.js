@@ -52,12 +52,18 @@ export function eventDetail(e) {
   }
 }
 
+/** A department and every department above it (a manager above may decide). */
+function departmentPath(code) {
+  const path = [];
+  for (let d = code; d && !path.includes(d); d = store.departments.find((x) => x.code === d)?.parent_code) path.push(d);
+  return path;
+}
+
 /** Who may do what on this case, as far as the screen can tell (the server decides in the end). */
 function rights(c, events) {
   const me = store.me;
-  const item = itemOf(c.item_code);
-  const decider = ["manager", "director"].includes(me.role) &&
-    (item?.department_path || [c.department_code]).includes(me.department_code);
+  const decider = ["manager", "director"].includes(me.role) && departmentPath(c.department_code)
+    .includes(me.department_code);
   const responsible = me.role !== "auditor" && me.role !== "admin" && (me.user_id === c.clerk_id || decider);
   const helperEvent = last(events, "helper_assigned");
   const helper = helperEvent && helperEvent.payload.helper_id === me.user_id;
