@@ -18,13 +18,14 @@ from casehall.core.db import transaction
 from casehall.models.case import Actor
 from casehall.models.tables import Case
 from tests.cases import closed_case, events, handle
+from tests.conftest import CODEC_KEYS
 
-CASES = 200
+CASES = 12  # proves the point; bench/audit_replay.py replays hundreds against the raw Replayer
 
 
 async def cli(database_url: str, client: Client, *args: str) -> Result:
     """``casehall audit ...`` in a thread (it runs its own event loop) against the test services."""
-    env = {"CASEHALL_DATABASE_URL": database_url,
+    env = {"CASEHALL_DATABASE_URL": database_url, "CASEHALL_CODEC_KEYS": CODEC_KEYS,
            "CASEHALL_TEMPORAL_ADDRESS": client.service_client.config.target_host}
     return await asyncio.to_thread(CliRunner().invoke, app, ["audit", *args], env=env)
 

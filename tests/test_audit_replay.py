@@ -78,12 +78,15 @@ async def test_replays_from_server_archive_and_file(client: Client, sessions: as
     async with sessions() as s:
         row = await s.get(CaseHistory, case_no)
     assert row is not None and row.event_count > 10 and row.workflow_id == f"case-{case_no}"
-    from_archive = await replay_case(None, sessions, case_no, source="archive")
+    keyless = await replay_case(None, sessions, case_no, source="archive")  # encrypted: the keys are needed
+    assert not keyless.ok and "payload keys" in (keyless.error or ""), keyless
+    codec = client.data_converter.payload_codec
+    from_archive = await replay_case(None, sessions, case_no, source="archive", codec=codec)
     assert from_archive.ok and from_archive.source == "archive", from_archive
 
     exported = tmp_path / f"{case_no}.json"
     exported.write_text((await handle(client, case_no).fetch_history()).to_json())
-    from_file = await replay_case(None, sessions, case_no, file=exported)
+    from_file = await replay_case(None, sessions, case_no, file=exported, codec=codec)
     assert from_file.ok and from_file.source == "file", from_file
 
 

@@ -265,6 +265,11 @@ async def decode_history(history: WorkflowHistory, codec: PayloadCodec | None) -
     """A copy of ``history`` with its payloads decoded by ``codec`` (histories fetched raw from the server or the
     archive), so that a replayer with the plain converter reads them; unchanged without a codec."""
     if codec is None:
+        encrypted = {p.metadata.get(KEY_ID, b"").decode() for e in history.events for p in payloads_of(e)
+                     if is_encrypted(p)}
+        if encrypted:
+            raise CodecError(f"the history is encrypted (key {', '.join(sorted(encrypted))}): its payload keys are "
+                             "needed to read it (CASEHALL_CODEC_KEYS or the key file)")
         return history
     events = [copy_event(event) for event in history.events]
     found = [p for event in events for p in payloads_of(event)]
