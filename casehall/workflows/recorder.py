@@ -41,10 +41,11 @@ Persist = Callable[[int, datetime, Any], Awaitable[Any]]
 
 
 def store_refusal(err: BaseException) -> str | None:
-    """The database's reason if ``err`` is a write it refused for good, else None."""
-    cause = err.cause if isinstance(err, ActivityError) else None
-    if isinstance(cause, ApplicationError) and cause.type == STORE_REFUSED:
-        return cause.message
+    """The database's reason if ``err`` (a failed local activity, as raised or wrapped) is a write it refused for
+    good, else None."""
+    failure = err.cause if isinstance(err, ActivityError) else err
+    if isinstance(failure, ApplicationError) and failure.type == STORE_REFUSED:
+        return failure.message
     return None
 
 
@@ -66,7 +67,7 @@ class Recorder:
                 try:
                     await persist(seq, at, snapshot)
                     break
-                except ActivityError as err:
+                except (ActivityError, ApplicationError) as err:
                     reason = store_refusal(err)
                     if reason is None:
                         raise
