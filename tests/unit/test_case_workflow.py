@@ -16,7 +16,15 @@ from temporalio.worker import Worker
 from casehall.activities.case import CaseActivities, StoreRefused
 from casehall.models.activity_io import FailingWorkInput, RecordEventInput
 from casehall.models.case import Actor, Applicant, RegisterCaseInput
-from casehall.models.commands import Accept, Command, Completion, Handover, SatisfactionAnswer, VetoDecision, VetoRequest
+from casehall.models.commands import (
+    Accept,
+    Command,
+    Completion,
+    Handover,
+    SatisfactionAnswer,
+    VetoDecision,
+    VetoRequest,
+)
 from casehall.models.consultation import RecordConsultationEventInput
 from casehall.models.enums import CaseStatus, Channel, Role, Satisfaction
 from casehall.models.ids import case_workflow_id

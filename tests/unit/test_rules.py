@@ -21,8 +21,8 @@ MANAGER = Actor(user_id=3, username="manager", role=Role.MANAGER, department_cod
 OTHER_MANAGER = Actor(user_id=4, username="manager-housing", role=Role.MANAGER, department_code="HOUSING")
 DIRECTOR = Actor(user_id=6, username="director", role=Role.DIRECTOR, department_code="CITY")
 AUDITOR = Actor(user_id=7, username="auditor", role=Role.AUDITOR, department_code="CITY")
-ITEM = ServiceItemInfo(code="MKT-001", name="个体工商户设立登记", department_code="MKT", department_path=["MKT", "CITY"],
-                       time_limit_days=3, expedited_days=1, rules=ItemRules(),
+ITEM = ServiceItemInfo(code="MKT-001", name="个体工商户设立登记", department_code="MKT",
+                       department_path=["MKT", "CITY"], time_limit_days=3, expedited_days=1, rules=ItemRules(),
                        materials=[Material(name="身份证明"), Material(name="场所证明"),
                                   Material(name="情况说明", main=False)])
 
@@ -49,12 +49,12 @@ def refused(kind: str, call: object) -> ApplicationError:
 
 
 def test_a_clerk_never_says_no_alone() -> None:
-    decision = Command(actor=CLERK2, body=VetoDecision(approve=True))
+    decision = Command[VetoDecision](actor=CLERK2, body=VetoDecision(approve=True))
     refused(FORBIDDEN, lambda: no_veto.check_decision(vetoed(), ITEM, decision))
 
 
 def test_the_requester_never_decides_even_as_a_manager() -> None:
-    decision = Command(actor=MANAGER, body=VetoDecision(approve=True))
+    decision = Command[VetoDecision](actor=MANAGER, body=VetoDecision(approve=True))
     error = refused(FORBIDDEN, lambda: no_veto.check_decision(vetoed(by=MANAGER), ITEM, decision))
     assert error.details[0]["msgid"] == "the requester of a veto can never decide it"
 
