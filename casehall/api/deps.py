@@ -10,6 +10,7 @@ next read takes a connection again. Every Temporal call is also bounded by ``CAS
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
+from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, HTTPException, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransactionOrigin, UOWTransaction
 from temporalio.client import (
@@ -192,8 +194,13 @@ StateDep = Annotated[AppState, Depends(get_state)]
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     """The request's session for reads: it holds a connection only between its first read and the next Temporal
     call (or the end of the request), never while the request waits for Temporal."""
-    async with state.sessions() as session:
+    session = state.sessions()
+    try:
         yield session
+    finally:
+        # Runs after the response is sent: a connection that died with the database cannot fail the request then.
+        with suppress(SQLAlchemyError, OSError):
+            await session.close()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -23,7 +23,16 @@ from casehall.stack.embedded import (
     ensure_codec_key_file,
     require_free,
 )
-from casehall.stack.runtime import StartupError, check_database, connect_temporal, prepare_database, serve
+from casehall.stack.runtime import (
+    StartupError,
+    check_database,
+    check_schema,
+    configure_logging,
+    connect_temporal,
+    prepare_database,
+    serve,
+    serve_api_processes,
+)
 
 app = typer.Typer(help="casehall: case workflows for service halls and citizen hotlines.", no_args_is_help=True)
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -61,11 +70,13 @@ def migrate() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run the workflow worker."""
+    """Run the workflow worker (the schema must be migrated: `casehall migrate`)."""
     settings = Settings()
+    configure_logging(settings)
 
     async def main() -> None:
         await check_database(settings)
+        await check_schema(settings)
         await serve(settings, await connect_temporal(settings), with_worker=True, with_api=False)
 
     _run(main())
@@ -73,14 +84,26 @@ def worker() -> None:
 
 @app.command()
 def api() -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
+    """Run the HTTP API (OpenAPI docs at /docs); never migrates: run `casehall migrate` first. With
+    CASEHALL_API_WORKERS > 1, that many uvicorn worker processes."""
     settings = Settings()
+    configure_logging(settings)
+
+    async def checks() -> None:
+        await check_database(settings)
+        await check_schema(settings)
+        await connect_temporal(settings)
 
     async def main() -> None:
-        await prepare_database(settings, seed=False)
+        await check_database(settings)
+        await check_schema(settings)
         await serve(settings, await connect_temporal(settings), with_worker=False, with_api=True)
 
-    _run(main())
+    if settings.api_workers > 1:
+        _run(checks())  # one clear line for an unreachable database or Temporal, before any process starts
+        serve_api_processes(settings)
+    else:
+        _run(main())
 
 
 @app.command()
@@ -113,6 +136,8 @@ def up(demo: Annotated[bool, typer.Option(help="Seed demo departments, users and
         err_console.print(f"[red]error:[/red] {err}")
         _stop(postgres, temporal)
         raise typer.Exit(1) from None
+
+    configure_logging(settings)
 
     async def main() -> None:
         logins = await prepare_database(settings, seed=demo)

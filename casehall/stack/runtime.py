@@ -1,9 +1,17 @@
 """Start-up checks and the long-running parts (worker, API) shared by ``casehall up``, ``worker`` and ``api``."""
 
 import asyncio
+import json
+import logging
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib.metadata import version
 from urllib.parse import urlsplit
 
 import uvicorn
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from temporalio.client import Client
 
@@ -13,9 +21,10 @@ from casehall.core.db import make_engine, open_sessions
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
 from casehall.stack.seed import seed_demo
-from casehall.store.migrate import upgrade
+from casehall.store.migrate import alembic_config, upgrade
 
 CHECK_SECONDS = 10
+log = logging.getLogger("casehall")
 
 
 class StartupError(RuntimeError):
@@ -26,6 +35,69 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or "?"
     return f"{parts.scheme}://{parts.username or ''}@{host}:{parts.port or ''}{parts.path}"
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the traceback, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Every process logs to stderr at ``CASEHALL_LOG_LEVEL`` in ``CASEHALL_LOG_FORMAT`` (uvicorn's loggers too)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines() if settings.log_format == "json" else logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+
+
+def versions() -> str:
+    return (f"casehall {version('casehall')}, temporalio {version('temporalio')}, fastapi {version('fastapi')}, "
+            f"sqlalchemy {version('sqlalchemy')}, python {platform.python_version()}")
+
+
+def start_line(settings: Settings, part: str) -> str:
+    """What a process says once at start: where it listens or polls, what it talks to, which versions."""
+    temporal = (f"Temporal {settings.resolved_temporal_address()} namespace {settings.temporal_namespace} "
+                f"queue {settings.task_queue}")
+    database = (f"database {redact(settings.resolved_database_url())} "
+                f"(pool {settings.db_pool_size}+{settings.db_max_overflow})")
+    if part == "api":
+        where = (f"api listening on http://{settings.api_host}:{settings.api_port} "
+                 f"({settings.api_workers} process{'es' if settings.api_workers > 1 else ''})")
+    else:
+        where = (f"worker (workflow tasks {settings.worker_max_concurrent_workflow_tasks}, activities "
+                 f"{settings.worker_max_concurrent_activities}, local activities "
+                 f"{settings.worker_max_concurrent_local_activities}, "
+                 f"sticky cache {settings.worker_max_cached_workflows})")
+    return f"{where}; {temporal}; {database}; {versions()}"
+
+
+async def check_schema(settings: Settings) -> None:
+    """The database schema is the one this code needs (``casehall api`` and ``worker`` never migrate)."""
+    url = settings.resolved_database_url()
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = make_engine(url, pool_size=1)
+    alembic_log = logging.getLogger("alembic.runtime.migration")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # reading the revision is not news ("Context impl PostgresqlImpl")
+    try:
+        async with engine.connect() as conn:
+            current = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        alembic_log.setLevel(level)
+        await engine.dispose()
+    if current != head:
+        raise StartupError(f"the database schema is at revision {current or 'none'}, this casehall needs {head}: "
+                           "run `casehall migrate` first")
 
 
 async def check_database(settings: Settings) -> None:
@@ -78,10 +150,12 @@ async def serve(settings: Settings, client: Client, with_worker: bool, with_api:
 
     tasks = []
     if with_worker:
+        log.info("starting %s", start_line(settings, "worker"))
         tasks.append(asyncio.create_task(run_worker(settings, client)))
     if with_api:
+        log.info("starting %s", start_line(settings, "api"))
         config = uvicorn.Config(create_app(settings, client), host=settings.api_host, port=settings.api_port,
-                                log_level=settings.log_level.lower())
+                                log_level=settings.log_level.lower(), log_config=None)
         tasks.append(asyncio.create_task(uvicorn.Server(config).serve()))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -92,3 +166,12 @@ async def serve(settings: Settings, client: Client, with_worker: bool, with_api:
             if not task.cancelling():  # cancelled once already (asyncio.run's shutdown): let its `finally` finish
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def serve_api_processes(settings: Settings) -> None:
+    """``casehall api`` with ``CASEHALL_API_WORKERS`` > 1: uvicorn's worker processes, each building the app from
+    the environment (its own pool and Temporal connection); blocks until stopped."""
+    log.info("starting %s", start_line(settings, "api"))
+    uvicorn.run("casehall.api.app:app_from_environment", factory=True, host=settings.api_host,
+                port=settings.api_port, workers=settings.api_workers, log_level=settings.log_level.lower(),
+                log_config=None)
