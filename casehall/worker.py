@@ -34,7 +34,7 @@ def build_worker(client: Client, settings: Settings, activities: CaseActivities)
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
     engine = make_engine(settings.resolved_database_url())
     sessions = make_sessionmaker(engine)
-    client = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace)
+    client = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace, settings)
     archiver = None
     if settings.archive_every_minutes > 0:  # keep closed histories beyond Temporal's retention
         every = timedelta(minutes=settings.archive_every_minutes)

@@ -19,6 +19,3 @@ async def connect(address: str, namespace: str = "default", keys: Settings | Key
         log.warning("no codec keys (CASEHALL_CODEC_KEYS): applicants' data is stored in clear in Temporal")
     return client
 
-
-def workflow_id(case_no: str) -> str:
-    return f"case-{case_no}"

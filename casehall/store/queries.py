@@ -11,7 +11,6 @@ from sqlmodel import col
 from casehall.models.case import Actor, ItemRules, Material, ServiceItemInfo
 from casehall.models.enums import CLOCK_RUNNING, Role
 from casehall.models.tables import (
-    ApiToken,
     Case,
     CaseEvent,
     Consultation,
@@ -71,14 +70,6 @@ def actor_of(user: User) -> Actor:
 
 async def user_by_name(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(col(User.username) == username))
-
-
-async def user_by_token(session: AsyncSession, token_hash: str) -> User | None:
-    return await session.scalar(
-        select(User).join(ApiToken, col(ApiToken.user_id) == col(User.id)).where(
-            col(ApiToken.token_hash) == token_hash, col(ApiToken.expires_at) > func.now(), col(User.active)
-        )
-    )
 
 
 def escape_like(text: str) -> str:

@@ -1,9 +1,9 @@
 """Every write to PostgreSQL. Activities and the seeding commands call these; nothing else writes SQL."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -15,7 +15,6 @@ from casehall.models.enums import FINAL_STATUSES
 from casehall.models.events import EventType
 from casehall.models.ids import case_workflow_id, consultation_workflow_id
 from casehall.models.tables import (
-    ApiToken,
     Case,
     CaseCounter,
     CaseEvent,
@@ -176,14 +175,6 @@ async def add_user(session: AsyncSession, user: User) -> User | None:
     stmt = insert(User).values(**values).on_conflict_do_nothing(index_elements=["username"])
     user_id = await session.scalar(stmt.returning(col(User.id)))
     return None if user_id is None else User(id=user_id, **values)
-
-
-async def store_token(session: AsyncSession, token_hash: str, user_id: int, ttl: timedelta) -> datetime:
-    expires = datetime.now(UTC) + ttl
-    session.add(ApiToken(token_hash=token_hash, user_id=user_id, expires_at=expires))
-    # SQLModel sets __table__ on table models but does not declare it for type checkers.
-    await session.execute(ApiToken.__table__.delete().where(col(ApiToken.expires_at) < func.now()))  # type: ignore[attr-defined]
-    return expires
 
 
 async def record_consultation_event(session: AsyncSession, inp: RecordConsultationEventInput) -> bool:
