@@ -305,3 +305,15 @@ async def test_api_docs_render_with_the_network_cut_off(page: Page, live_url: st
     await page.goto(f"{live_url}/redoc")
     await expect(page.locator("h1").first).to_contain_text("casehall")
     assert outside == []
+
+
+async def test_inbox_refreshes_itself(page: Page, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEHALL_UI_REFRESH_SECONDS", "5")
+    await page.reload()
+    await login(page, "manager")
+    await expect(page.locator("#refreshed")).to_contain_text("每 5 秒自动刷新")
+    case_no = await register_via_api(http, accept=False, name="孙八")
+    r = await http.post(f"/cases/{case_no}/veto", headers=await token(http, "clerk"),
+                        json={"reasons": "重复申请", "legal_basis": "《行政许可法》第三十二条"})
+    assert r.status_code == 200, r.text
+    await expect(page.locator(f"#inbox-rows li[data-no='{case_no}']")).to_contain_text("重复申请", timeout=15_000)

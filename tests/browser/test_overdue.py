@@ -7,7 +7,7 @@ import httpx
 from playwright.async_api import Page, expect
 from temporalio.testing import WorkflowEnvironment
 
-from tests.browser.conftest import ALL_MKT, login, logout, register_via_api, status_of, token
+from tests.browser.conftest import ALL_MKT, ID_NUMBER, login, logout, register_via_api, status_of, token
 from tests.cases import eventually, travel_to
 
 
@@ -15,7 +15,7 @@ async def test_overdue_supplement_and_escalated_veto_are_actionable(page: Page, 
                                                                     time_env: WorkflowEnvironment) -> None:
     clerk = await token(http, "clerk")
     r = await http.post("/cases", headers=clerk, json={
-        "item_code": "MKT-001", "applicant": {"name": "赵六", "phone": "13800138000", "id_number": "220201199001011238"},
+        "item_code": "MKT-001", "applicant": {"name": "赵六", "phone": "13800138000", "id_number": ID_NUMBER},
         "submitted_materials": ALL_MKT[:2]})
     assert r.status_code == 201, r.text
     late = r.json()["case_no"]

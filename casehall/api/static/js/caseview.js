@@ -357,6 +357,14 @@ function historyHtml(events, timeline) {
     ${r.detail ? `<div>${esc(r.detail)}</div>` : ""}</li>`).join("")}</ol>`;
 }
 
+/** The case acts on a conclusion a moment after it is recorded: wait (up to 10 s) until its status moves on. */
+async function caseMoves(caseNo, status) {
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if ((await api(`/cases/${encodeURIComponent(caseNo)}`)).status !== status) return;
+  }
+}
+
 /** Render a case into ``container``; ``onChanged`` runs after an action succeeded (to refresh lists). */
 export async function showCase(container, caseNo, {onChanged = () => {}} = {}) {
   container.innerHTML = `<p class="muted">${esc(t("Loading…"))}</p>`;
@@ -432,6 +440,7 @@ export async function showCase(container, caseNo, {onChanged = () => {}} = {}) {
     const view = consultations.find((v) => v.consultation_id === b.closest("[data-consultation]").dataset.consultation);
     try {
       const done = await consultationAction(b.dataset.cAct, view);
+      if (done && b.dataset.cAct === "conclude") await caseMoves(caseNo, c.status);
       if (done && b.dataset.cAct !== "minutes") await reload(t("Saved."));
     } catch (e) { flash(msg, e.message, "error"); }
   });
