@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from casehall.api.intake import RegisterCase, register_case
+from casehall.core.codec import data_converter, decode_history
 from casehall.models.case import Actor, ApplicantIn, CaseView
 from casehall.models.commands import Accept, Command, Completion, SatisfactionAnswer
 from casehall.models.enums import Satisfaction
@@ -104,7 +105,11 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 async def keep_history(h: WorkflowHandle[Any, Any], name: str) -> None:
-    """With CASEHALL_RECORD_HISTORIES=1, store the finished case's history for the replay guard."""
+    """With CASEHALL_RECORD_HISTORIES=1, store the finished case's history for the replay guard (histories recorded
+    by earlier versions of the code stay under ``histories/v<n>/``, for cases started before a change)."""
     if os.environ.get("CASEHALL_RECORD_HISTORIES") == "1":
-        history = await h.fetch_history()
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        from tests.conftest import CODEC_KEYS
+
+        codec = data_converter(CODEC_KEYS).payload_codec
+        history = await decode_history(await h.fetch_history(), codec)
+        (HISTORIES / f"{name}.json").write_text(history.to_json())  # decoded: replayable without the test key

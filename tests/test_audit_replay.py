@@ -57,7 +57,7 @@ class ExtraLocalActivity(CaseWorkflow):
 
 def case_histories() -> list[Path]:
     """The recorded histories of CaseWorkflow (tests/histories also holds other workflows')."""
-    return sorted(p for p in HISTORIES.glob("*.json") if '"name": "CaseWorkflow"' in p.read_text()[:2000])
+    return sorted(p for p in HISTORIES.rglob("*.json") if '"name": "CaseWorkflow"' in p.read_text()[:2000])
 
 
 async def sql(sessions: async_sessionmaker[AsyncSession], statement: str, **params: Any) -> None:
