@@ -13,6 +13,7 @@ from casehall.cli import backup as backup_cli
 from casehall.cli import users as users_cli
 from casehall.cli.audit import audit_app
 from casehall.cli.calendar import calendar_app
+from casehall.cli.cases import cases_app
 from casehall.cli.keys import keys_app
 from casehall.cli.seed import seed
 from casehall.core.settings import Settings
@@ -40,6 +41,7 @@ app.add_typer(users, name="users")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(cases_app, name="cases")
 users_cli.register(users)
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line
