@@ -2,32 +2,52 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from casehall.activities.case import CaseActivities
+from casehall.activities.hotline import OrderActivities
 from casehall.audit.archive import archive_periodically
 from casehall.calendar.store import CalendarStore
 from casehall.core.db import make_engine, make_sessionmaker
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
 from casehall.store.case_store import CaseStore
+from casehall.store.hotline_repository import OrderStore
 from casehall.workflows.registry import WORKFLOWS
 
 log = logging.getLogger("casehall.worker")
 
 
+class WorkerActivities(CaseActivities):
+    """The activities of cases and of hotline orders, on one pool and one calendar cache."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        calendars = CalendarStore(sessions, settings)
+        super().__init__(CaseStore(sessions), calendars)
+        self.orders = OrderActivities(OrderStore(sessions), calendars)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [*super().all(), *self.orders.all()]
+
+
 def case_activities(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> CaseActivities:
-    """The activities on PostgreSQL: the case store and the working calendars."""
-    return CaseActivities(CaseStore(sessions), CalendarStore(sessions, settings))
+    """The activities on PostgreSQL: the case and order stores and the working calendars."""
+    return WorkerActivities(sessions, settings)
 
 
 def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
     return Worker(
         client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities.all(),
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 
