@@ -4,7 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+# The browser tests drive Debian's Chromium; the document tests use poppler. Installed when missing (as root, with
+# apt); otherwise the one line below says what to install.
+SYSTEM_TOOLS := chromium pdftotext pdffonts pdftoppm
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
+
+.PHONY: run test lint bench clean system-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +20,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/casehall up
 
-test: $(STAMP)
+system-tools:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing (apt-get: $(APT_PACKAGES))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else echo "missing$$missing: run 'sudo apt-get install -y $(APT_PACKAGES)' first"; exit 1; fi; \
+	fi
+
+test: $(STAMP) system-tools
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
