@@ -2,6 +2,7 @@
 reason a retry cannot change (bad data, a missing reference) raises ``StoreRefused``; anything else (the database
 down, a deadlock) propagates and is retried."""
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -13,10 +14,15 @@ from casehall.activities.case import StoreRefused
 from casehall.core.db import transaction
 from casehall.models.activity_io import FailingWorkInput, RecordEventInput
 from casehall.models.consultation import RecordConsultationEventInput
+from casehall.models.enums import FINAL_STATUSES
+from casehall.models.events import EventType
 from casehall.models.tables import FailingWork
 from casehall.store import repository
 
 T = TypeVar("T")
+log = logging.getLogger("casehall.cases")
+LOGGED = {EventType.REGISTERED, EventType.VETO_REQUESTED, EventType.VETO_ESCALATED, EventType.SUPPLEMENT_OVERDUE,
+          EventType.RECTIFICATION_ESCALATED}  # and every event that closes a case
 # SQLSTATE classes no retry can change: data exceptions, integrity violations, cardinality, syntax / undefined object.
 PERMANENT_CLASSES = ("21", "22", "23", "42", "44")
 
@@ -50,7 +56,11 @@ class CaseStore:
             raise StoreRefused(reason) from err
 
     async def record_case_event(self, inp: RecordEventInput) -> bool:
-        return await self._write(lambda s: repository.record_event(s, inp))
+        new = await self._write(lambda s: repository.record_event(s, inp))
+        level = logging.INFO if inp.type in LOGGED or inp.case.status in FINAL_STATUSES else logging.DEBUG
+        log.log(level, "case %s: %s (seq %d)%s -> %s", inp.case.case_no, inp.type, inp.seq,
+                "" if new else " rewritten", inp.case.status)
+        return new
 
     async def record_consultation_event(self, inp: RecordConsultationEventInput) -> bool:
         return await self._write(lambda s: repository.record_consultation_event(s, inp))
