@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     workday_start_hour: int = 9
     workday_end_hour: int = 17
+    # Time limits of hotline orders: a profile of casehall/hotline/profiles.yaml (beijing | provincial).
+    hotline_profile: str = "beijing"
 
     @property
     def embedded_database(self) -> bool:

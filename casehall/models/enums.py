@@ -9,6 +9,12 @@ class Role(StrEnum):
     DIRECTOR = "director"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # The 12345 hotline: the centre takes calls, dispatches and supervises; units sign for, handle and reply.
+    OPERATOR = "operator"
+    DISPATCHER = "dispatcher"
+    UNIT_HANDLER = "unit_handler"
+    UNIT_HEAD = "unit_head"
+    SUPERVISOR = "supervisor"
 
 
 class CaseStatus(StrEnum):

@@ -2,6 +2,7 @@
 
 CASE_PREFIX = "case-"
 CONSULTATION_PREFIX = "consultation-"
+ORDER_PREFIX = "order-"
 
 
 def case_workflow_id(case_no: str) -> str:
@@ -24,3 +25,8 @@ def consultation_id(case_no: str, n: int) -> str:
 
 def consultation_workflow_id(consultation: str) -> str:
     return f"{CONSULTATION_PREFIX}{consultation}"
+
+
+def order_workflow_id(order_no: str) -> str:
+    """A 12345 hotline order (工单)."""
+    return f"{ORDER_PREFIX}{order_no}"

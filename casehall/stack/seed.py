@@ -6,6 +6,7 @@ from casehall.core.db import transaction
 from casehall.core.security import hash_password
 from casehall.models.case import ItemRules
 from casehall.models.tables import Department, ServiceItem, User
+from casehall.stack.hotline_seed import seed_hotline
 from casehall.store import repository
 from casehall.store.queries import COMBINED_ITEM
 
@@ -85,4 +86,5 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[st
             user = User(username=username, display_name=name, role=role, department_code=dept_code, title=title,
                         password_hash=hash_password(DEMO_PASSWORD))
             await repository.add_user(session, user)
+        await seed_hotline(session, DEMO_PASSWORD)  # the 12345 hotline's units, catalogue, users, knowledge base
     return [(u, r) for u, _, r, _, _ in USERS]

@@ -94,3 +94,41 @@ def require_calendar_admin(actor: Actor) -> None:
 def sees_consultation(actor: Actor, lead_department: str, departments: list[str]) -> bool:
     """Auditors and the users of the departments taking part."""
     return actor.role == Role.AUDITOR or actor.department_code in [lead_department, *departments]
+
+
+# ---- the 12345 hotline: the centre (operators, dispatchers, supervisors) and the units -----------------------------
+# For hotline users the API vouches the unit they answer for in ``Actor.department_code`` (``unit_members``).
+HOTLINE_CENTRE = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR})
+UNIT_ROLES = frozenset({Role.UNIT_HANDLER, Role.UNIT_HEAD})
+ORDER_READERS_ALL = HOTLINE_CENTRE | {Role.AUDITOR}
+
+
+def require_operator(actor: Actor) -> None:
+    """Who takes calls: operators, and dispatchers and supervisors of the centre."""
+    if actor.role not in HOTLINE_CENTRE:
+        raise refuse(FORBIDDEN, N_("a user with role {role} cannot take hotline calls"), role=actor.role.value)
+
+
+def require_dispatcher(actor: Actor, what: str, escalated: bool = False) -> None:
+    """Dispatchers dispatch and decide returns and extensions; once a decision is escalated, supervisors too."""
+    allowed = {Role.DISPATCHER, Role.SUPERVISOR} if escalated else {Role.DISPATCHER}
+    if actor.role not in allowed:
+        raise refuse(FORBIDDEN, N_("only a dispatcher of the hotline centre may {what}"), what=what)
+
+
+def require_unit_member(actor: Actor, unit_code: str, what: str) -> None:
+    """A handler or head of the unit the order is dispatched to."""
+    if actor.role not in UNIT_ROLES or actor.department_code != unit_code:
+        raise refuse(FORBIDDEN, N_("only users of unit {unit} may {what}"), unit=unit_code, what=what)
+
+
+def sees_order(actor: Actor, units: Iterable[str]) -> bool:
+    """The centre and auditors see every order; a unit's users only the orders their unit had or supervises."""
+    if actor.role in ORDER_READERS_ALL:
+        return True
+    return actor.role in UNIT_ROLES and actor.department_code in set(units)
+
+
+def sees_caller(actor: Actor, confidential: bool) -> bool:
+    """The caller's name and phone: the centre always; a unit only if the caller did not ask for confidentiality."""
+    return actor.role in ORDER_READERS_ALL or (actor.role in UNIT_ROLES and not confidential)
