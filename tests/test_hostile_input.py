@@ -9,7 +9,7 @@ import pytest
 
 from casehall.stack.seed import DEMO_PASSWORD
 
-APPLICANT = {"name": "张三", "phone": "13800138000", "id_number": "220201199001011234"}
+APPLICANT = {"name": "张三", "phone": "13800138000", "id_number": "220201199001011238"}
 MATERIALS = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
 
 
@@ -39,7 +39,7 @@ async def test_nul_in_login_name(api: httpx.AsyncClient) -> None:
 
 async def test_lone_surrogate_in_body(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:
     text = ('{"item_code": "MKT-001", "applicant": {"name": "\\ud800", "phone": "13800138000", '
-            '"id_number": "220201199001011234"}, "submitted_materials": []}')
+            '"id_number": "220201199001011238"}, "submitted_materials": []}')
     r = await api.post("/cases", content=text, headers={**tokens["clerk"], "content-type": "application/json"})
     refused(r, "applicant.name")
     r = await api.post("/auth/login", content='{"username": "a\\u0000", "password": "x"}',
@@ -101,6 +101,12 @@ async def test_like_wildcards_match_literally(api: httpx.AsyncClient, tokens: di
 async def test_no_input_echoed(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:
     r = await api.get("/cases", params={"q": "<script>alert(1)</script>\x00"}, headers=tokens["clerk"])
     assert r.status_code == 422 and "<script>" not in r.text
+
+
+async def test_body_not_utf8(api: httpx.AsyncClient) -> None:
+    r = await api.post("/auth/login", content=b'{"username": "\xff\xfe", "password": "x"}',
+                       headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", r.text
 
 
 async def test_body_above_the_limit_is_413(api: httpx.AsyncClient) -> None:

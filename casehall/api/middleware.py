@@ -11,6 +11,7 @@ from casehall.models.messages import N_
 
 TOO_LARGE = N_("the request body is larger than {limit} bytes")
 MALFORMED_LENGTH = N_("the Content-Length header is not a number")
+NOT_UTF8 = N_("the request body is not UTF-8 encoded JSON")
 
 
 class RequestLimits:
@@ -24,8 +25,8 @@ class RequestLimits:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, msgid: str) -> None:
         request = Request(scope)
         message = translate(msgid, language(request), limit=self.max_body_bytes)
-        response = error_response(request, status, "payload_too_large" if status == 413 else "bad_request", message,
-                                  headers={"Connection": "close"})
+        code = {413: "payload_too_large", 422: "validation_error"}.get(status, "bad_request")
+        response = error_response(request, status, code, message, headers={"Connection": "close"})
         await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,7 +55,14 @@ class RequestLimits:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        buffered: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        body = b"".join(chunks)
+        if body and _json(scope):
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:  # FastAPI would answer an undocumented 400 "error parsing the body"
+                await self._refuse(scope, receive, send, 422, NOT_UTF8)
+                return
+        buffered: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def replay() -> Message:
             return buffered.pop() if buffered else await receive()
@@ -65,3 +73,8 @@ class RequestLimits:
         finally:
             request_sessions.reset(token)
 
+
+
+def _json(scope: Scope) -> bool:
+    kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+    return kind == b"application/json" or kind.endswith(b"+json")
