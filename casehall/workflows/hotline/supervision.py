@@ -4,7 +4,7 @@ to the level above, up to the centre. Each is counted against the unit (``superv
 
 from temporalio import workflow
 
-from casehall.workflows.blocks import deadline_with_reminders
+from casehall.workflows.blocks import wait_until
 from casehall.workflows.hotline.base import OrderBase
 
 with workflow.unsafe.imports_passed_through():
@@ -47,22 +47,16 @@ class OrderSupervision(OrderBase):
         while not over():
             rnd = self._round()
             if rnd.supervision_level == 0:
-                due = rnd.handle_due
-                await deadline_with_reminders(lambda r=rnd, d=due: over() or r.handle_due != d,  # type: ignore[misc]
-                                              due, [],
-                                              remind=self._nothing, on_deadline=self._overdue)
+                due = rnd.handle_due  # an approved extension moves it: wait again for the new one
+                if not await wait_until(lambda r=rnd, d=due: over() or r.handle_due != d, due):  # type: ignore[misc]
+                    await self._overdue()
                 continue
             if rnd.supervision_level >= len(rnd.lead.path) - 1 or rnd.supervision_due is None:
                 await workflow.wait_condition(over)  # supervised from the top: nothing higher to raise it to
                 return
-            level, due = rnd.supervision_level, rnd.supervision_due
-            await deadline_with_reminders(over, due, [], remind=self._nothing,
-                                          on_deadline=lambda n=level + 1: self._supervise(  # type: ignore[misc]
-                                              SupervisionReason.OVERDUE, n, raised=True))
+            if not await wait_until(over, rnd.supervision_due):
+                await self._supervise(SupervisionReason.OVERDUE, rnd.supervision_level + 1, raised=True)
 
     async def _overdue(self) -> None:
         self.view.overdue = True
         await self._supervise(SupervisionReason.OVERDUE, 1)
-
-    async def _nothing(self) -> None:
-        """No reminder step (``deadline_with_reminders`` is given none)."""
