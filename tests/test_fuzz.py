@@ -17,6 +17,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -86,7 +87,10 @@ def _runner(operation: Any, mode: GenerationMode, examples: int, base_url: str, 
 def fuzz(document: dict[str, Any], base_url: str, tokens: dict[str, str], case_no: str, report: Report) -> None:
     """Runs in a thread: schemathesis calls are synchronous, the app answers on the test's event loop."""
     schema = schemathesis.openapi.from_dict(document)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the API's own schema is invalid: {result.err()}"
+        operations.append(result.ok())
     deadline = time.monotonic() + BUDGET_SECONDS
     for role, examples in ROLES.items():
         for operation in operations:
