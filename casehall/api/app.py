@@ -21,6 +21,7 @@ from casehall.api.routes import (
     consultations,
     health,
     inbox,
+    open311,
     orders,
     ui,
 )
@@ -54,7 +55,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
     errors.install(app)  # its catch-all layer goes around RequestLimits
     for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit, codec,
-                   orders):
+                   orders, open311):
         app.include_router(module.router)
     return app
 
