@@ -15,10 +15,12 @@ from casehall.activities.hotline import OrderActivities
 from casehall.audit.archive import archive_periodically
 from casehall.calendar.store import CalendarStore
 from casehall.core.db import make_engine, make_sessionmaker
+from casehall.core.metrics import install_worker_metrics
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
 from casehall.store.case_store import CaseStore
 from casehall.store.hotline_repository import OrderStore
+from casehall.workflows.observability import ensure_search_attributes
 from casehall.workflows.registry import WORKFLOWS
 
 log = logging.getLogger("casehall.worker")
@@ -55,6 +57,7 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     engine = make_engine(settings.resolved_database_url())
     sessions = make_sessionmaker(engine)
     client = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace, settings)
+    await ensure_search_attributes(client, settings.temporal_namespace)  # the workflows upsert them
     archiver = None
     if settings.archive_every_minutes > 0:  # keep closed histories beyond Temporal's retention
         every = timedelta(minutes=settings.archive_every_minutes)
@@ -72,6 +75,7 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
 def main() -> None:
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
+    install_worker_metrics(settings)
     asyncio.run(run_worker(settings))
 
 

@@ -25,6 +25,7 @@ from casehall.stack.seed import DEMO_PASSWORD, USERS, seed_demo
 from casehall.store.migrate import upgrade
 from casehall.store.queries import actor_of
 from casehall.worker import build_worker, case_activities
+from casehall.workflows.observability import register_search_attributes
 
 _db_names = itertools.count(1)
 # Payloads on the test servers are encrypted like in production (tests/test_codec.py reads them raw).
@@ -72,6 +73,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server_path()), data_converter=data_converter(CODEC_KEYS)
     )
+    await register_search_attributes(env.client)  # the workflows upsert them (tests/test_search_attributes.py)
     yield env
     await env.shutdown()
 

@@ -24,6 +24,7 @@ from casehall.stack.embedded import EmbeddedPostgres, free_port, temporal_test_s
 from casehall.stack.seed import DEMO_PASSWORD, seed_demo
 from casehall.store.migrate import upgrade
 from casehall.worker import WORKFLOWS, build_worker, case_activities
+from casehall.workflows.observability import register_search_attributes
 
 APPLICANT = {"name": "张三", "phone": "13800138000", "id_number": "220201199001011238"}
 CASE: dict[str, object] = {"item_code": "MKT-001", "applicant": APPLICANT,
@@ -129,6 +130,7 @@ async def own_temporal(time_env: WorkflowEnvironment) -> AsyncIterator[WorkflowE
     """A time-skipping server of its own: the new database numbers its cases from 1 again."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server_path()), data_converter=time_env.client.data_converter)
+    await register_search_attributes(env.client)  # the recorder upserts them
     yield env
     await env.shutdown()
 

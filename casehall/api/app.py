@@ -26,8 +26,10 @@ from casehall.api.routes import (
     ui,
 )
 from casehall.core.db import engine_for
+from casehall.core.metrics import HTTPMetrics, metrics_endpoint
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
+from casehall.core.tracing import HTTPTracing
 
 
 def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
@@ -54,6 +56,10 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
     )
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
     errors.install(app)  # its catch-all layer goes around RequestLimits
+    app.add_middleware(HTTPTracing)  # a server span per request once tracing is on (CASEHALL_OTLP_ENDPOINT)
+    if settings.api_metrics:  # outermost: counts what the client got, 500s included
+        app.add_middleware(HTTPMetrics)
+        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit, codec,
                    orders, open311):
         app.include_router(module.router)

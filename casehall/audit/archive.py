@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from google.protobuf import json_format
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.audit import store
 from casehall.core.db import transaction
+from casehall.core.metrics import set_archive_gauges
 from casehall.models.ids import case_workflow_id
 from casehall.models.tables import Case, CaseHistory
 
@@ -76,6 +77,15 @@ async def unarchived_closed_cases(session: AsyncSession, limit: int | None = Non
     return list((await session.scalars(stmt)).all())
 
 
+async def archive_backlog(session: AsyncSession, now: datetime) -> tuple[float, int]:
+    """(seconds since the oldest unarchived closed case closed, how many wait): the archive's lag."""
+    archived = exists().where(col(CaseHistory.case_no) == col(Case.case_no))
+    row = (await session.execute(select(func.min(col(Case.closed_at)), func.count()).where(
+        col(Case.closed_at).is_not(None), ~archived))).one()
+    oldest, pending = row
+    return (max((now - oldest).total_seconds(), 0.0) if oldest else 0.0), int(pending)
+
+
 async def archive_case(client: Client, sessions: async_sessionmaker[AsyncSession], case_no: str) -> bool:
     """Archive one closed case's history; False if it was archived already."""
     run_id, history = await live_history(client, case_no, closed_only=True)
@@ -115,6 +125,8 @@ async def archive_periodically(client: Client, sessions: async_sessionmaker[Asyn
             result = await archive_closed_cases(client, sessions, limit=batch)
             if result.archived or result.skipped:
                 log.info("archived %d case histories, skipped %d", len(result.archived), len(result.skipped))
+            async with sessions() as session:
+                set_archive_gauges(client, *await archive_backlog(session, datetime.now(UTC)))
         except Exception:  # noqa: BLE001 - a database or server outage must not end the loop
             log.exception("archiving case histories failed; retrying in %s", every)
         await asyncio.sleep(every.total_seconds())

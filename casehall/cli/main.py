@@ -16,6 +16,8 @@ from casehall.cli.calendar import calendar_app
 from casehall.cli.cases import cases_app
 from casehall.cli.keys import keys_app
 from casehall.cli.seed import seed
+from casehall.cli.temporal import temporal_app
+from casehall.core.metrics import install_worker_metrics
 from casehall.core.settings import Settings
 from casehall.stack.embedded import (
     EmbeddedPostgres,
@@ -42,6 +44,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(cases_app, name="cases")
+app.add_typer(temporal_app, name="temporal")
 users_cli.register(users)
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line
@@ -77,6 +80,7 @@ def worker() -> None:
     configure_logging(settings)
 
     async def main() -> None:
+        install_worker_metrics(settings)  # CASEHALL_WORKER_METRICS_ADDRESS, before any client connects
         await check_database(settings)
         await check_schema(settings)
         await serve(settings, await connect_temporal(settings), with_worker=True, with_api=False)
@@ -142,6 +146,7 @@ def up(demo: Annotated[bool, typer.Option(help="Seed demo departments, users and
     configure_logging(settings)
 
     async def main() -> None:
+        install_worker_metrics(settings)
         logins = await prepare_database(settings, seed=demo)
         client = await connect_temporal(settings)
         _banner(settings, logins)

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(100, ge=1, le=10_000)
     worker_max_concurrent_local_activities: int = Field(100, ge=1, le=10_000)
     worker_max_cached_workflows: int = Field(1000, ge=0, le=1_000_000)
+    # Observability, all off by default. The worker's Temporal SDK metrics (and casehall's workflow counters) on a
+    # Prometheus endpoint, e.g. "0.0.0.0:9464"; the API's own at GET /metrics; traces to an OTLP/HTTP collector,
+    # e.g. "http://otel-collector:4318/v1/traces" (service name from OTEL_SERVICE_NAME, default casehall).
+    worker_metrics_address: str | None = None
+    api_metrics: bool = False
+    otlp_endpoint: str | None = None
     # Ports of the embedded services that `casehall up` starts when the URLs above are unset.
     postgres_port: int = 5433
     temporal_port: int = 7233

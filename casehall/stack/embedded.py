@@ -222,7 +222,8 @@ class TemporalDevServer:
             [str(exe), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
              "--ui-port", str(self.ui_port), "--db-filename", str(self.db_file),
              "--namespace", self.namespace, "--log-level", "warn",
-             *(["--ui-codec-endpoint", self.codec_endpoint] if self.codec_endpoint else [])],
+             *(["--ui-codec-endpoint", self.codec_endpoint] if self.codec_endpoint else []),
+             *search_attribute_flags()],
             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=_die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - only sets the death signal
         )
@@ -230,6 +231,13 @@ class TemporalDevServer:
 
     def stop(self) -> None:
         stop(self.proc)
+
+
+def search_attribute_flags() -> list[str]:
+    """``--search-attribute Name=Type`` for casehall's search attributes (the workflows upsert them)."""
+    from casehall.workflows.observability import cli_flags
+
+    return cli_flags()
 
 
 def temporal_test_server_path() -> Path:

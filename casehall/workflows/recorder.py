@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from casehall.models.messages import N_
 
 from casehall.workflows.blocks import LOCAL_TIMEOUT
+from casehall.workflows.observability import Published
 
 # Set while a human action (an update handler) runs, so a refused write refuses the action instead of waiting.
 in_action: ContextVar[bool] = ContextVar("casehall_in_action", default=False)
@@ -56,6 +57,7 @@ class Recorder:
         self.stored: Any = owner.view.model_copy(deep=True)  # the state as the database holds it
         self.stored_seq = owner.view.last_seq
         self.retry_requested = False
+        self.published = Published()  # search attributes and counters
 
     async def record(self, event: str, persist: Persist) -> None:
         """Give the next sequence number to ``event`` and persist it with the view as it stands now."""
@@ -72,10 +74,12 @@ class Recorder:
                     if reason is None:
                         raise
                     await self._refused(event, seq, reason)
+            self.published.recorded(event, seq, self.stored, snapshot)
             self.stored, self.stored_seq = snapshot, seq
 
     async def _refused(self, event: str, seq: int, reason: str) -> None:
         wid = workflow.info().workflow_id
+        self.published.refused(event, self.owner.view)
         if in_action.get():  # back to what is stored; the caller is told, nothing is recorded
             self.owner.view = self.stored.model_copy(deep=True)
             raise refuse(INVALID, N_("this could not be stored: {reason}"), reason=reason)

@@ -30,6 +30,7 @@ from casehall.models.enums import CaseStatus, Channel, Role, Satisfaction
 from casehall.models.ids import case_workflow_id
 from casehall.stack.embedded import temporal_test_server_path
 from casehall.workflows.case import CaseWorkflow
+from casehall.workflows.observability import register_search_attributes
 from tests.unit.test_rules import CLERK, CLERK2, DIRECTOR, ITEM, MANAGER
 
 QUEUE = "unit"
@@ -85,6 +86,7 @@ class EveryDayCalendar:
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server_path()), data_converter=pydantic_data_converter)
+    await register_search_attributes(env.client)  # the recorder upserts them
     yield env
     await env.shutdown()
 
