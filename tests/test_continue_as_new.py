@@ -9,7 +9,7 @@ from casehall.models.enums import CaseStatus, Satisfaction
 from casehall.models.ids import case_workflow_id
 from casehall.store import queries
 from casehall.workflows.case import CaseWorkflow
-from tests.cases import ALL_MKT, APPLICANT, event_types, handle, register
+from tests.cases import ALL_MKT, event_types, handle, register
 
 
 async def test_carried_state_continues_the_same_case(
@@ -25,7 +25,7 @@ async def test_carried_state_continues_the_same_case(
     async with sessions() as s:
         item = await queries.service_item(s, "MKT-001")
     assert item is not None
-    inp = RegisterCaseInput(case_no=view.case_no, item=item, applicant=APPLICANT, channel="window", hall="大厅",
+    inp = RegisterCaseInput(case_no=view.case_no, item=item, applicant=view.applicant, channel="window", hall="大厅",
                             window="1", submitted_materials=ALL_MKT, clerk=clerk, carried=carried)
     resumed = await client.start_workflow(CaseWorkflow.run, inp, id=case_workflow_id(view.case_no),
                                           task_queue="casehall-test")
