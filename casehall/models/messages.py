@@ -58,6 +58,11 @@ LABELS: dict[str, dict[str, str]] = {
         "director": NC_("role", "director"),
         "auditor": NC_("role", "auditor"),
         "admin": NC_("role", "administrator"),
+        "operator": NC_("role", "hotline operator"),
+        "dispatcher": NC_("role", "dispatcher"),
+        "unit_handler": NC_("role", "unit handler"),
+        "unit_head": NC_("role", "unit head"),
+        "supervisor": NC_("role", "supervisor"),
     },
     "satisfaction": {
         "very_satisfied": NC_("satisfaction", "very satisfied"),
