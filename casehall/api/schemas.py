@@ -5,21 +5,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from casehall.models.case import Actor
-from casehall.models.enums import CLOCK_RUNNING, Role
+from casehall.models.enums import CLOCK_RUNNING
 from casehall.models.tables import Case, CaseEvent, Document, Task
 
 
 def mask_id(id_number: str) -> str:
     """220201199001011238 -> 220***********1238."""
     return id_number[:3] + "*" * max(len(id_number) - 7, 0) + id_number[-4:] if len(id_number) > 7 else "****"
-
-
-def sees_id_number(actor: Actor, case: Case, department_path: list[str]) -> bool:
-    """The responsible clerks and the deciders of the item's department need the full number; no one else."""
-    if actor.user_id in (case.clerk_id, case.first_clerk_id):
-        return True
-    return actor.role in (Role.MANAGER, Role.DIRECTOR) and actor.department_code in department_path
 
 
 class Login(BaseModel):
@@ -77,8 +69,10 @@ class CasePublic(BaseModel):
 
 class CaseList(BaseModel):
     total: int
+    total_exact: bool = True  # False: more matched than were counted, ``total`` is the planner's estimate
     offset: int
     limit: int
+    next_cursor: str | None = None  # pass as ``cursor`` for the next page; None on the last page
     items: list[CasePublic]
 
 
