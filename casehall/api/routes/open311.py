@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlmodel import col
 from temporalio.exceptions import ApplicationError
@@ -24,7 +24,16 @@ from casehall.models.hotline_tables import DispatchRule, Order
 from casehall.store import hotline_queries as hq
 from casehall.store import queries
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+class Open311Error(BaseModel):
+    code: int
+    description: str
+
+
+_ERRORS = {status: {"model": list[Open311Error], "description": what} for status, what in (
+    (400, "bad request: each problem as {code, description}"), (403, "api_key missing or not valid"),
+    (404, "no such service or request"))}
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=_ERRORS)  # type: ignore[arg-type]
 
 MAX_DESCRIPTION = 4000
 MAX_LIST = 1000

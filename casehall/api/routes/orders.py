@@ -4,7 +4,7 @@ update), the knowledge base, units' figures and inboxes, and the caller's public
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from casehall.api.actions import IdempotencyKey
@@ -257,7 +257,7 @@ async def inbox(session: SessionDep, actor: HotlineActor) -> list[OrderTaskPubli
 
 # ---- the caller's status page --------------------------------------------------------------------------------------
 @router.get("/public/orders/{order_no}")
-async def public_status(order_no: Annotated[str, Field(max_length=40)], session: SessionDep,
+async def public_status(order_no: Annotated[str, Path(max_length=40)], session: SessionDep,
                         code: Annotated[str, Query(min_length=4, max_length=16)]) -> PublicStatus:
     """Where an order is, its time limit and its reply, for whoever holds its number and short code; the same
     answer for an unknown number and a wrong code."""
