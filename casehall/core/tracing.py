@@ -22,13 +22,14 @@ from casehall.core.metrics import route_template
 from casehall.core.settings import Settings
 
 _tracer: trace.Tracer | None = None
+_provider: TracerProvider | None = None
 
 
 def configure_tracing(settings: Settings, exporter: SpanExporter | None = None,
                       processor: type[SpanProcessor] = BatchSpanProcessor) -> bool:
     """Start exporting spans when ``settings.otlp_endpoint`` is set (or ``exporter`` is given, as tests do); once
     per process, later calls keep the first. True when tracing is on."""
-    global _tracer
+    global _tracer, _provider
     if _tracer is not None:
         return True
     if exporter is None:
@@ -40,8 +41,16 @@ def configure_tracing(settings: Settings, exporter: SpanExporter | None = None,
     name = os.environ.get("OTEL_SERVICE_NAME") or "casehall"
     provider = TracerProvider(resource=Resource.create({"service.name": name}))
     provider.add_span_processor(processor(exporter))  # type: ignore[call-arg]
-    _tracer = provider.get_tracer("casehall")
+    _tracer, _provider = provider.get_tracer("casehall"), provider
     return True
+
+
+def shutdown_tracing() -> None:
+    """Send the spans still buffered and stop tracing (clients connected before keep their interceptor)."""
+    global _tracer, _provider
+    if _provider is not None:
+        _provider.shutdown()
+    _tracer = _provider = None
 
 
 def tracer() -> trace.Tracer | None:
