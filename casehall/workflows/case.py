@@ -1,18 +1,18 @@
 """CaseWorkflow: one case at a window, from registration to callback (workflow id: ``ids.case_workflow_id``)."""
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 
-from casehall.workflows import no_veto, several_matters, tolerant_acceptance
-from casehall.workflows.access import require_decider, require_responsible, require_writer
+from casehall.workflows import several_matters, tolerant_acceptance
+from casehall.workflows.access import require_responsible
 from casehall.workflows.actions import Actions
 from casehall.workflows.assisted_handling import AssistedHandling
-from casehall.workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
-from casehall.workflows.case_base import CLERK_STATES, SUPPLEMENT_STATES
-from casehall.workflows.case_consultation import CaseConsultation
+from casehall.workflows.case_base import CLERK_STATES
+from casehall.workflows.case_callback import CaseCallback
+from casehall.workflows.case_supplements import CaseSupplements
+from casehall.workflows.case_veto import CaseVeto
 from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
 from casehall.workflows.recorder import Recorder
 
@@ -26,22 +26,17 @@ with workflow.unsafe.imports_passed_through():
         Completion,
         Handling,
         Handover,
-        OverdueSupplementDecision,
-        SatisfactionAnswer,
-        Supplement,
-        VetoDecision,
-        VetoRequest,
     )
     from casehall.models.consultation import ConsultationView
-    from casehall.models.enums import FINAL_STATUSES, CaseStatus, HandlingMode, Instruction, Role
+    from casehall.models.enums import FINAL_STATUSES, CaseStatus, HandlingMode, Role
     from casehall.models.events import EventType
     from casehall.models.messages import N_
 
-RECTIFICATION_ESCALATES_ONCE = "rectification-escalates-once"
-
 
 @workflow.defn(name="CaseWorkflow")
-class CaseWorkflow(CaseConsultation, AssistedHandling):
+class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
+    """The case: registration, acceptance, handling and completion here; the practices in their mixins."""
+
     @workflow.init
     def __init__(self, inp: RegisterCaseInput) -> None:
         self.inp = inp
@@ -87,61 +82,6 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view
 
-    async def _supplement_phase(self) -> None:
-        rules = self.item.rules
-        days = self.view.supplement_window_days or rules.supplement_days
-        points = [days] + ([days - rules.supplement_reminder_days] if days > rules.supplement_reminder_days
-                           and rules.supplement_reminder_days else [])
-        deadline, *reminders = await self._deadlines(self.view.phase_started_at, points)
-        await deadline_with_reminders(
-            self._left(CaseStatus.AWAITING_SUPPLEMENT), deadline.at, [r.at for r in reminders],
-            remind=lambda: self._step(EventType.SUPPLEMENT_REMINDER, {"missing": self.view.missing_materials}),
-            on_deadline=self._supplement_overdue, skip=self.view.phase_steps_done,
-        )
-
-    async def _supplement_overdue(self) -> None:
-        self._set_status(CaseStatus.SUPPLEMENT_OVERDUE)
-        await self._record(EventType.SUPPLEMENT_OVERDUE, None, {"missing": self.view.missing_materials},
-                           open_task=self._task("supplement_overdue", Role.MANAGER, "补正期限已到，材料仍未补齐"))
-
-    async def _veto_phase(self) -> None:
-        veto = self.view.veto
-        assert veto is not None
-        await workflow.wait_condition(lambda: veto.escalate_at is not None)
-        assert veto.remind_at is not None and veto.escalate_at is not None
-        await approval_with_escalation(
-            self._left(CaseStatus.VETO_REQUESTED), veto.remind_at, veto.escalate_at,
-            remind=lambda: self._step(EventType.VETO_REMINDER, {"to": Role.MANAGER.value}),
-            escalate=lambda: self._step(
-                EventType.VETO_ESCALATED, {"to": Role.DIRECTOR.value},
-                open_task=self._task("veto", Role.DIRECTOR, "否决申请超时未审批，已升级")),
-            skip=self.view.phase_steps_done,
-        )
-
-    async def _callback_phase(self) -> None:
-        at = self.view.phase_started_at + timedelta(days=self.item.rules.callback_calendar_days)
-        if not await wait_until(self._left(CaseStatus.AWAITING_CALLBACK), at):
-            await self._rate(None, self.item.rules.default_rating, "no answer: default rating")
-
-    async def _rectification_phase(self) -> None:
-        """The manager rectifies by the due time, or the director is asked to."""
-        await workflow.wait_condition(lambda: self.view.rectification_due is not None)
-        due = self.view.rectification_due
-        assert due is not None
-        escalate = lambda: self._step(  # noqa: E731
-            EventType.RECTIFICATION_ESCALATED, {"to": Role.DIRECTOR.value},
-            open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级"))
-        done = self._left(CaseStatus.RECTIFICATION)
-        if workflow.patched(RECTIFICATION_ESCALATES_ONCE):
-            await deadline_with_reminders(done, due, [], remind=escalate, on_deadline=escalate,
-                                          skip=self.view.phase_steps_done)
-            return
-        # Cases started before the patch recorded a redundant "rectification_overdue" at the same moment.
-        await approval_with_escalation(
-            done, due, due, remind=lambda: self._step(EventType.RECTIFICATION_OVERDUE, {}), escalate=escalate,
-            skip=self.view.phase_steps_done,
-        )
-
     async def _run_matters(self) -> None:
         """Start one child case per matter, wait until each is completed or decided, give one combined result."""
         self._set_status(CaseStatus.IN_HANDLING)
@@ -177,107 +117,6 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
     def _check_accept(self, cmd: Command[Accept]) -> None:
         require_responsible(cmd.actor, self.view, self.item)
         self._require_status(CLERK_STATES, "accepted")
-
-    @workflow.update
-    async def supplement(self, cmd: Command[Supplement]) -> CaseView:
-        await self.actions.run("supplement", cmd, lambda: self._check_supplement(cmd),
-                               lambda: self._supplement(cmd))
-        return self.view
-
-    async def _supplement(self, cmd: Command[Supplement]) -> None:
-        body = cmd.body
-        self.view.missing_materials = [m for m in self.view.missing_materials if m not in body.items]
-        by_helper = cmd.actor.user_id == self.view.helper_id
-        payload = {"items": body.items, "still_missing": self.view.missing_materials,
-                   "on_behalf_of_applicant": body.on_behalf_of_applicant or by_helper, "by_helper": by_helper}
-        await self._record(EventType.SUPPLEMENT_RECEIVED, cmd.actor, payload)
-        if not tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
-            if self.view.status == CaseStatus.AWAITING_MATERIALS:
-                await self._accept(cmd.actor, EventType.ACCEPTED)
-            elif not self.view.missing_materials and self.view.status in SUPPLEMENT_STATES:
-                await self._resume_clock(cmd.actor, EventType.MATERIALS_COMPLETE, close=["supplement_overdue"])
-
-    @supplement.validator
-    def _validate_supplement(self, cmd: Command[Supplement]) -> None:
-        self.actions.admit("supplement", cmd, lambda: self._check_supplement(cmd))
-
-    def _check_supplement(self, cmd: Command[Supplement]) -> None:
-        require_responsible(cmd.actor, self.view, self.item, allow_helper=True)
-        self._require_status(SUPPLEMENT_STATES | {CaseStatus.AWAITING_MATERIALS}, "supplemented")
-        tolerant_acceptance.check_supplement(self.view, cmd.body.items)
-
-    @workflow.update
-    async def decide_overdue_supplement(self, cmd: Command[OverdueSupplementDecision]) -> CaseView:
-        await self.actions.run("decide_overdue_supplement", cmd, lambda: self._check_overdue(cmd),
-                               lambda: self._decide_overdue(cmd))
-        return self.view
-
-    async def _decide_overdue(self, cmd: Command[OverdueSupplementDecision]) -> None:
-        if cmd.body.extend_days:
-            self.view.supplement_window_days = cmd.body.extend_days
-            self._set_status(CaseStatus.AWAITING_SUPPLEMENT)
-            await self._record(EventType.SUPPLEMENT_EXTENDED, cmd.actor, {"days": cmd.body.extend_days},
-                               close_tasks=["supplement_overdue"])
-        else:
-            await self._resume_clock(cmd.actor, EventType.PROCEED_WITHOUT_MISSING, close=["supplement_overdue"])
-
-    @decide_overdue_supplement.validator
-    def _validate_overdue(self, cmd: Command[OverdueSupplementDecision]) -> None:
-        self.actions.admit("decide_overdue_supplement", cmd, lambda: self._check_overdue(cmd))
-
-    def _check_overdue(self, cmd: Command[OverdueSupplementDecision]) -> None:
-        require_decider(cmd.actor, self.item, "decide on overdue supplements")
-        self._require_status({CaseStatus.SUPPLEMENT_OVERDUE}, "given an overdue-supplement decision")
-
-    @workflow.update
-    async def request_veto(self, cmd: Command[VetoRequest]) -> CaseView:
-        await self.actions.run("request_veto", cmd, lambda: self._check_request_veto(cmd),
-                               lambda: self._request_veto(cmd.actor, cmd.body.reasons, cmd.body.legal_basis, {}))
-        return self.view
-
-    @request_veto.validator
-    def _validate_request_veto(self, cmd: Command[VetoRequest]) -> None:
-        self.actions.admit("request_veto", cmd, lambda: self._check_request_veto(cmd))
-
-    def _check_request_veto(self, cmd: Command[VetoRequest]) -> None:
-        require_responsible(cmd.actor, self.view, self.item)
-        no_veto.check_request(self.view)
-
-    @workflow.update
-    async def decide_veto(self, cmd: Command[VetoDecision]) -> CaseView:
-        await self.actions.run("decide_veto", cmd, lambda: self._check_decide_veto(cmd),
-                               lambda: self._decide_veto(cmd))
-        return self.view
-
-    async def _decide_veto(self, cmd: Command[VetoDecision]) -> None:
-        veto, body = self.view.veto, cmd.body
-        assert veto is not None
-        if veto.approve is not None:  # the same decision again: the first answer, nothing recorded
-            return
-        now = workflow.now()
-        veto.decided_by, veto.approve, veto.instruction = cmd.actor, body.approve, body.instruction
-        veto.comment, veto.decided_at = body.comment, now
-        payload = {"approve": body.approve, "instruction": body.instruction, "comment": body.comment}
-        if body.approve:
-            self._set_status(CaseStatus.REJECTED)
-            self.view.closed_at = now
-            await self._record(EventType.VETO_APPROVED, cmd.actor, payload,
-                               document=no_veto.rejection_notice(self.view, self.item, veto, now))
-            return
-        self.view.instruction = body.instruction
-        self._set_status(veto.resume_status)  # the case continues where it was, with the instruction
-        await self._record(EventType.VETO_REFUSED, cmd.actor, payload, close_tasks=["veto"])
-        if body.instruction == Instruction.ACCEPT and veto.resume_status in CLERK_STATES:
-            await self._accept(cmd.actor, EventType.ACCEPTED_ON_INSTRUCTION)
-        elif body.instruction == Instruction.JOINT_CONSULTATION and body.consultation is not None:
-            await self._convene(cmd.actor, body.consultation, cannot_be_handled=False)
-
-    @decide_veto.validator
-    def _validate_decide_veto(self, cmd: Command[VetoDecision]) -> None:
-        self.actions.admit("decide_veto", cmd, lambda: self._check_decide_veto(cmd))
-
-    def _check_decide_veto(self, cmd: Command[VetoDecision]) -> None:
-        no_veto.check_decision(self.view, self.item, cmd)
 
     @workflow.update
     async def handover(self, cmd: Command[Handover]) -> CaseView:
@@ -349,38 +188,6 @@ class CaseWorkflow(CaseConsultation, AssistedHandling):
         if self.view.matters:
             raise refuse(INVALID_STATE, N_("a case of several matters completes when each of its matters does"))
         self._require_status({CaseStatus.IN_HANDLING}, "completed")
-
-    @workflow.update
-    async def record_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> CaseView:
-        await self.actions.run("record_satisfaction", cmd, lambda: self._check_satisfaction(cmd),
-                               lambda: self._rate(cmd.actor, cmd.body.grade, cmd.body.comment))
-        return self.view
-
-    @record_satisfaction.validator
-    def _validate_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> None:
-        self.actions.admit("record_satisfaction", cmd, lambda: self._check_satisfaction(cmd))
-
-    def _check_satisfaction(self, cmd: Command[SatisfactionAnswer]) -> None:
-        require_writer(cmd.actor)
-        self._require_status({CaseStatus.AWAITING_CALLBACK}, "rated")
-
-    @workflow.update
-    async def rectify(self, cmd: Command[Completion]) -> CaseView:
-        await self.actions.run("rectify", cmd, lambda: self._check_rectify(cmd), lambda: self._rectify(cmd))
-        return self.view
-
-    async def _rectify(self, cmd: Command[Completion]) -> None:
-        self.view.result = cmd.body.result
-        self._close()
-        await self._record(EventType.RECTIFIED, cmd.actor, {"result": cmd.body.result})
-
-    @rectify.validator
-    def _validate_rectify(self, cmd: Command[Completion]) -> None:
-        self.actions.admit("rectify", cmd, lambda: self._check_rectify(cmd))
-
-    def _check_rectify(self, cmd: Command[Completion]) -> None:
-        require_decider(cmd.actor, self.item, "record a rectification")
-        self._require_status({CaseStatus.RECTIFICATION}, "rectified")
 
     @workflow.signal(name="calendar_changed")
     async def calendar_changed(self, change: CalendarChanged) -> None:
