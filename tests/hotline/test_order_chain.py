@@ -5,11 +5,13 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from temporalio.testing import WorkflowEnvironment
 
+from casehall.audit.chain import BreakKind
+from casehall.audit.orders import verify_orders
 from casehall.core.hashing import GENESIS, event_hash
 from casehall.models.hotline_tables import OrderEvent, OrderTask
 from tests.cases import travel_to
@@ -64,3 +66,26 @@ async def test_order_events_are_hash_chained(hotline: Hotline, sessions: async_s
     tampered = events[1].payload | {"unit": "D02-S01"}
     assert event_hash(events[1].prev_hash, no, 2, events[1].type, events[1].actor_id, events[1].at,
                       tampered) != events[1].hash
+
+
+async def test_verification_names_the_first_broken_link(hotline: Hotline,
+                                                        sessions: async_sessionmaker[AsyncSession]) -> None:
+    order = await hotline.dispatched(category_code="080101", content="护栏倒伏")
+    no = order["order_no"]
+    assert (await hotline.post("street-handler", f"/orders/{no}/sign")).status_code == 200
+    async with sessions() as s:
+        (report,) = await verify_orders(s, [no])
+        assert report.ok and report.events == 3
+        everything = await verify_orders(s)
+        assert len(everything) >= 3 and all(r.ok for r in everything)
+        await s.execute(text("UPDATE order_events SET payload = payload || '{\"unit\": \"D02-S01\"}' "
+                             "WHERE order_no = :no AND seq = 2").bindparams(no=no))
+        await s.commit()
+        (report,) = await verify_orders(s, [no])
+        assert [(b.seq, b.kind) for b in report.breaks] == [(2, BreakKind.CHANGED)]
+        await s.execute(text("UPDATE order_events SET payload = payload - 'unit' WHERE order_no = :no AND seq = 2")
+                        .bindparams(no=no))  # repaired
+        await s.execute(text("DELETE FROM order_events WHERE order_no = :no AND seq = 3").bindparams(no=no))
+        await s.commit()
+        (report,) = await verify_orders(s, [no])
+        assert [(b.seq, b.kind, b.source) for b in report.breaks] == [(3, BreakKind.DELETED, "projection")]
