@@ -18,7 +18,7 @@ from casehall.api.deps import CurrentUser, StateDep
 from casehall.api.errors import ApiError, NotFound
 from casehall.core.db import transaction
 from casehall.core.settings import Settings
-from casehall.hotline.profiles import profile
+from casehall.hotline.profiles import UnknownProfile, profile
 from casehall.models.case import Actor
 from casehall.models.commands import Command
 from casehall.models.enums import Role
@@ -26,6 +26,7 @@ from casehall.models.hotline import (
     ORDER_FINAL,
     Caller,
     CallRecord,
+    HotlineProfile,
     Location,
     MergeCall,
     OrderChannel,
@@ -215,6 +216,13 @@ async def act(state: StateDep, actor: Actor, order_no: str, update: Any, body: B
 
 
 # ---- filing ----------------------------------------------------------------------------------------------------
+def _profile(settings: Settings) -> HotlineProfile:
+    try:
+        return profile(settings.hotline_profile)
+    except UnknownProfile as err:  # a setting no order can run on: say so, file nothing
+        raise ApiError(503, "misconfigured", N_("the hotline is misconfigured: {problem}"), problem=str(err)) from None
+
+
 async def file_order(state: StateDep, actor: Actor, body: OrderIntake) -> Filed:
     """Number and start an order (or merge the call into an open one); answer once it is stored."""
     require_operator(actor)
@@ -257,7 +265,7 @@ async def file_order(state: StateDep, actor: Actor, body: OrderIntake) -> Filed:
         suggested_unit=rule.unit_code, location=body.location, content=body.content,
         call=CallRecord(caller=body.caller, channel=body.channel, content=body.content, at=now,
                         code_hash=code_hash(order_no, code)),
-        operator=actor, profile=profile(settings.hotline_profile), answer=answer, kb_entry_id=body.answer_from)
+        operator=actor, profile=_profile(settings), answer=answer, kb_entry_id=body.answer_from)
     try:
         wf = await state.client.start_workflow(OrderWorkflow.run, inp, id=order_workflow_id(order_no),
                                                task_queue=settings.task_queue)

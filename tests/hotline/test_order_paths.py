@@ -202,3 +202,22 @@ async def test_unit_user_cannot_see_or_act_on_another_units_order(hotline: Hotli
     assert (await hotline.get("clerk", "/orders")).status_code == 403
     r = await hotline.post("street-handler", f"/orders/{no}/dispatch", {"lead_unit": STREET})
     assert r.status_code in (403, 409)
+
+
+async def test_dispatch_follows_the_catalogue_unless_a_unit_is_named(hotline: Hotline) -> None:
+    water = (await hotline.intake(category_code="010101", content="水压太低"))["order"]["order_no"]
+    r = await hotline.post("dispatcher", f"/orders/{water}/dispatch", {})
+    assert r.status_code == 200 and r.json()["lead_unit"] == "UT-WATER", r.text
+    noise = (await hotline.intake(category_code="020101", content="广场舞噪音"))["order"]["order_no"]
+    r = await hotline.post("dispatcher", f"/orders/{noise}/dispatch", {})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "body.lead_unit"
+    r = await hotline.post("dispatcher", f"/orders/{noise}/dispatch", {"lead_unit": "NOPE"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_unit"
+    r = await hotline.post("dispatcher", f"/orders/{noise}/dispatch",
+                           {"lead_unit": STREET, "co_units": ["DEP-HB", STREET]})
+    assert r.status_code == 422  # the lead is not its own co-unit
+    r = await hotline.post("dispatcher", f"/orders/{noise}/dispatch", {"lead_unit": STREET, "co_units": ["DEP-HB"]})
+    assert r.status_code == 200 and r.json()["co_units"] == ["DEP-HB"]
+    assert (await hotline.get("street-handler", f"/orders/{noise}")).status_code == 200
+    r = await hotline.post("dispatcher", f"/orders/{noise}/dispatch", {"lead_unit": STREET})
+    assert r.status_code == 409  # dispatched already

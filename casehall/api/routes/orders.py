@@ -106,16 +106,20 @@ async def order_events(order_no: str, state: StateDep, session: SessionDep, acto
 
 # ---- actions ---------------------------------------------------------------------------------------------------
 class DispatchBody(BaseModel):
-    lead_unit: Code
+    lead_unit: Code | None = None  # None: the unit the dispatch catalogue names for the order's category
     co_units: list[Code] = Field([], max_length=20)
     note: OptionalText = ""
 
 
-async def _dispatch(state: StateDep, body: DispatchBody, field: str) -> Dispatch:
+async def _dispatch(state: StateDep, body: DispatchBody, field: str, suggested: str | None) -> Dispatch:
     """The units named, each with its path up to the centre (the supervision orders climb it)."""
+    lead = body.lead_unit or suggested
+    if lead is None:
+        raise ApiError(422, "no_lead_unit", N_("the dispatch catalogue names no unit for this category: name the "
+                                               "lead unit"), field=f"{field}.lead_unit")
     async with state.sessions() as session:
         refs: list[UnitRef] = []
-        for n, code in enumerate([body.lead_unit, *body.co_units]):
+        for n, code in enumerate([lead, *body.co_units]):
             ref = await hq.unit_ref(session, code)
             if ref is None:
                 where = f"{field}.lead_unit" if n == 0 else f"{field}.co_units"
@@ -127,7 +131,9 @@ async def _dispatch(state: StateDep, body: DispatchBody, field: str) -> Dispatch
 @router.post("/orders/{order_no}/dispatch")
 async def dispatch(order_no: str, body: DispatchBody, state: StateDep, actor: HotlineActor,
                    key: IdempotencyKey = None) -> OrderPublic:
-    return await act(state, actor, order_no, OrderWorkflow.dispatch, await _dispatch(state, body, "body"), key)
+    row = await load_order(state, actor, order_no)
+    dispatch = await _dispatch(state, body, "body", row.state.get("suggested_unit"))
+    return await act(state, actor, order_no, OrderWorkflow.dispatch, dispatch, key)
 
 
 @router.post("/orders/{order_no}/sign")
@@ -151,7 +157,7 @@ class ReturnDecisionBody(BaseModel):
 @router.post("/orders/{order_no}/return/decision")
 async def decide_return(order_no: str, body: ReturnDecisionBody, state: StateDep, actor: HotlineActor,
                         key: IdempotencyKey = None) -> OrderPublic:
-    redispatch = await _dispatch(state, body.redispatch, "redispatch") if body.redispatch else None
+    redispatch = await _dispatch(state, body.redispatch, "redispatch", None) if body.redispatch else None
     decision = ReturnDecision(approve=body.approve, comment=body.comment, redispatch=redispatch)
     return await act(state, actor, order_no, OrderWorkflow.decide_return, decision, key)
 
