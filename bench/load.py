@@ -36,6 +36,7 @@ class LoadReport:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)  # "503 POST /cases/{no}/accept", "timeout GET /cases"
     cases: list[str] = field(default_factory=list)
+    by_request: dict[str, list[float]] = field(default_factory=dict)  # "POST /cases" -> its latencies
 
     @property
     def requests(self) -> int:
@@ -45,11 +46,16 @@ class LoadReport:
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def percentile(self, p: float) -> float:
-        """Milliseconds."""
-        if len(self.latencies) < 2:
-            return self.latencies[0] * 1000 if self.latencies else 0.0
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1] * 1000
+    def percentile(self, p: float, request: str | None = None) -> float:
+        """Milliseconds, over every request or over one kind (``"POST /cases"``)."""
+        latencies = self.by_request.get(request, []) if request else self.latencies
+        if len(latencies) < 2:
+            return latencies[0] * 1000 if latencies else 0.0
+        return statistics.quantiles(latencies, n=100, method="inclusive")[int(p) - 1] * 1000
+
+    def per_request(self) -> str:
+        return ", ".join(f"{name} p50 {self.percentile(50, name):.0f} / p99 {self.percentile(99, name):.0f} ms"
+                         for name in sorted(self.by_request))
 
     def table(self) -> Table:
         table = Table(title="casehall API under load")
@@ -75,7 +81,9 @@ class Client:
         except httpx.TimeoutException:
             self.report.errors[f"timeout {method} {label}"] += 1
             return None
-        self.report.latencies.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self.report.latencies.append(elapsed)
+        self.report.by_request.setdefault(f"{method} {label}", []).append(elapsed)
         self.report.statuses[r.status_code] += 1
         if r.status_code >= 500:
             self.report.errors[f"{r.status_code} {method} {label}"] += 1
@@ -133,7 +141,9 @@ def main(
             return await run_load(http, clients, cases)
 
     report = asyncio.run(go())
-    Console().print(report.table())
+    console = Console()
+    console.print(report.table())
+    console.print(report.per_request())
     if report.errors:
         raise typer.Exit(1)
 

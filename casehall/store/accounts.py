@@ -4,6 +4,7 @@ per address with temporary locks, the sign-in log, and the account changes of ``
 Every function works in the caller's session; the caller commits (``authenticate`` commits its own small writes,
 as it runs before the request's work)."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -114,10 +115,16 @@ async def sign_in(session: AsyncSession, username: str, password: str, address: 
     if until is not None:
         await log_sign_in(session, username, address, Outcome.LOCKED, user_id, now)
         return SignIn(Outcome.LOCKED, locked_until=until)
+    # scrypt takes ~0.1 s of CPU: it runs in a thread (releasing the GIL) and holds no database connection, so
+    # concurrent log-ins neither stall the API nor drain the pool. Nothing is written yet: ending the read-only
+    # transaction returns the connection; the user, detached, keeps what was read.
+    if user is not None:
+        session.expunge(user)
+    await session.commit()
     if user is None:
-        burn_password_check(password)
+        await asyncio.to_thread(burn_password_check, password)
         outcome = Outcome.UNKNOWN_USER
-    elif not verify_password(password, user.password_hash):
+    elif not await asyncio.to_thread(verify_password, password, user.password_hash):
         outcome = Outcome.WRONG_PASSWORD
     elif not user.active:
         outcome = Outcome.DISABLED
