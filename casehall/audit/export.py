@@ -4,6 +4,7 @@ JSON or as CSV (one line per event)."""
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,8 +68,9 @@ CSV_COLUMNS = ["case_no", "seq", "type", "at", "actor_username", "actor_role", "
 
 
 async def export_cases(session: AsyncSession, *, case_no: str | None = None, closed_from: datetime | None = None,
-                       closed_to: datetime | None = None) -> Export:
-    """One case, or every case closed in [closed_from, closed_to) (either bound may be open)."""
+                       closed_to: datetime | None = None, departments: Collection[str] | None = None) -> Export:
+    """One case, or every case closed in [closed_from, closed_to) (either bound may be open); with
+    ``departments``, only the cases of those departments."""
     if case_no is None and closed_from is None and closed_to is None:
         raise ValueError("name a case or a closing period to export")
     chosen: list[ColumnElement[bool]] = []
@@ -78,6 +80,8 @@ async def export_cases(session: AsyncSession, *, case_no: str | None = None, clo
         chosen.append(col(Case.closed_at) >= closed_from)
     if closed_to is not None:
         chosen.append(col(Case.closed_at) < closed_to)
+    if departments is not None:
+        chosen.append(col(Case.department_code).in_(list(departments)))
     numbers = select(col(Case.case_no)).where(*chosen)
     ordered = select(Case).where(*chosen).order_by(col(Case.closed_at), col(Case.case_no))
     cases = (await session.scalars(ordered)).all()

@@ -81,9 +81,35 @@ def require_registrar(actor: Actor) -> None:
     require_writer(actor)
 
 
+# ---- audit reads -----------------------------------------------------------------------------------------------
+# Auditors and admins read the audit of every case; a manager or director reads that of the cases of their own
+# department and of every department below it (its subtree: a section's cases are its department's too); clerks and
+# hotline users read none. An export of a closing period is cut to the same cases.
+AUDIT_READS_ALL = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
 def require_audit_reader(actor: Actor) -> None:
     if actor.role not in AUDIT_READERS:
         raise refuse(FORBIDDEN, N_("a user with role {role} cannot read the audit"), role=actor.role.value)
+
+
+def reads_every_audit(actor: Actor) -> bool:
+    return actor.role in AUDIT_READS_ALL
+
+
+def reads_audit_of(actor: Actor, department_path: list[str]) -> bool:
+    """``department_path``: the case's department, then its ancestors up to the bureau."""
+    if reads_every_audit(actor):
+        return True
+    return actor.role in DECIDERS and actor.department_code in department_path
+
+
+def require_audit_of(actor: Actor, case_no: str, department_path: list[str]) -> None:
+    require_audit_reader(actor)
+    if not reads_audit_of(actor, department_path):
+        raise refuse(FORBIDDEN, N_("case {case_no} belongs to {department}: its audit is read by that department, "
+                                   "the departments above it, auditors and administrators"),
+                     case_no=case_no, department=department_path[0] if department_path else "?")
 
 
 def require_calendar_admin(actor: Actor) -> None:
