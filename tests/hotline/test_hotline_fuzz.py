@@ -54,7 +54,7 @@ def _runner(op: Any, mode: GenerationMode, examples: int, base_url: str, user: s
             response = case.call(base_url=base_url, headers=headers, timeout=60)
             status = response.status_code
             tally.sent += 1
-            tally.statuses[label].add(status)
+            tally.statuses[label].add(response.status_code)
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (Exception, FailureGroup) as err:
             tally.failures[f"{label} as {user} ({mode.value}) -> {status}"].add(str(err)[:300])
