@@ -16,9 +16,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from casehall.core.codec import Keyring
 from casehall.core.settings import Settings
+from casehall.workflows.observability import describe
 
 ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
@@ -28,10 +31,13 @@ EXPECTED_COMMANDS = {"casehall-migrate": "migrate", "casehall-api": "api", "case
 # The CLI's subcommands (casehall/cli.py); checked against the real Typer app when it imports.
 CLI_SUBCOMMANDS = {"migrate", "api", "worker", "up"}
 
+# The one variable without a default: payloads are never stored in clear in production.
+REQUIRED = {"CASEHALL_CODEC_KEYS": Keyring.generate("k1").dumps()}
 # Variable sets the stack must stay consistent under: the defaults, and an operator's overrides.
 ENVIRONMENTS = {
-    "defaults": {},
+    "defaults": dict(REQUIRED),
     "overridden": {
+        **REQUIRED,
         "POSTGRES_PASSWORD": "s3cret-Pw_1",
         "CASEHALL_TEMPORAL_NAMESPACE": "hall-prod",
         "CASEHALL_TASK_QUEUE": "hall-queue",
@@ -87,7 +93,7 @@ def raw_compose() -> dict[str, Any]:
 
 
 def load_compose(env: dict[str, str] | None = None) -> dict[str, Any]:
-    return interpolate(raw_compose(), env or {})
+    return interpolate(raw_compose(), REQUIRED if env is None else env)
 
 
 @pytest.fixture(params=sorted(ENVIRONMENTS), ids=sorted(ENVIRONMENTS))
@@ -180,18 +186,30 @@ def exec_form(args: str) -> list[str]:
 
 
 def test_all_services_exist(compose: dict[str, Any]) -> None:
-    expected = {"postgres", "temporal", "temporal-ui", *CASEHALL_SERVICES}
+    expected = {"postgres", "temporal-schema", "temporal", "temporal-setup", "temporal-ui", *CASEHALL_SERVICES}
     assert expected <= set(compose["services"]), sorted(expected - set(compose["services"]))
     assert service(compose, "postgres")["image"].split(":")[0] == "postgres"
     assert service(compose, "postgres")["image"].split(":")[1].startswith("16")
-    assert service(compose, "temporal")["image"].startswith("temporalio/auto-setup:")
+    # Temporal's current images: the server alone, the schema and namespace set-up by admin-tools (one-shot).
+    assert service(compose, "temporal")["image"].startswith("temporalio/server:")
+    assert service(compose, "temporal-schema")["image"].startswith("temporalio/admin-tools:")
+    assert service(compose, "temporal-setup")["image"].startswith("temporalio/admin-tools:")
     assert service(compose, "temporal-ui")["image"].startswith("temporalio/ui:")
+    assert "auto-setup" not in COMPOSE_FILE.read_text(encoding="utf-8").split("deprecated")[-1]
 
 
-def test_every_variable_has_a_default() -> None:
-    """`docker compose up` must work without a `.env`: interpolation raises on a bare `${VAR}`."""
-    resolved = load_compose({})
+def test_every_variable_but_the_codec_keys_has_a_default() -> None:
+    """`docker compose up` works with only CASEHALL_CODEC_KEYS set; without it Compose stops, naming the command."""
+    resolved = load_compose(dict(REQUIRED))
     assert set(CASEHALL_SERVICES) <= set(resolved["services"])
+    with pytest.raises(KeyError, match="casehall keys new"):
+        load_compose({})
+
+
+def test_codec_keys_reach_every_casehall_service(compose: dict[str, Any]) -> None:
+    for name in CASEHALL_SERVICES:
+        keys = environment(service(compose, name))["CASEHALL_CODEC_KEYS"]
+        assert keys == REQUIRED["CASEHALL_CODEC_KEYS"] and Keyring.parse(keys).current_id == "k1"
 
 
 def test_postgres_has_a_volume_and_a_pg_isready_healthcheck(compose: dict[str, Any]) -> None:
@@ -298,7 +316,45 @@ def test_temporal_uses_the_same_postgres_credentials(compose: dict[str, Any]) ->
     assert int(t_env["DB_PORT"]) == 5432
     assert t_env["POSTGRES_USER"] == pg_env["POSTGRES_USER"]
     assert t_env["POSTGRES_PWD"] == pg_env["POSTGRES_PASSWORD"]
-    assert temporal["depends_on"]["postgres"]["condition"] == "service_healthy"
+    schema = service(compose, "temporal-schema")
+    assert environment(schema) == {k: v for k, v in t_env.items() if k in environment(schema)}
+    assert {"DB", "DB_PORT", "POSTGRES_USER", "POSTGRES_PWD", "POSTGRES_SEEDS", "DBNAME", "VISIBILITY_DBNAME"} <= set(
+        environment(schema)), "the schema step and the server use the same database settings"
+    assert schema["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert schema.get("restart") == "no", "a one-shot step must not restart"
+    assert temporal["depends_on"]["temporal-schema"]["condition"] == "service_completed_successfully"
+
+
+def _script(svc: dict[str, Any]) -> str:
+    """The set-up script a one-shot admin-tools step runs (mounted from deploy/)."""
+    entry = svc["entrypoint"]
+    assert entry[0] == "/bin/sh", entry
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in svc.get("volumes", [])}
+    assert entry[1] in mounts, f"{entry[1]} is not mounted"
+    path = (ROOT / mounts[entry[1]]).resolve()
+    assert path.parent == DEPLOY and path.is_file(), path
+    return path.read_text(encoding="utf-8")
+
+
+def test_schema_step_creates_and_migrates_both_databases(compose: dict[str, Any]) -> None:
+    script = _script(service(compose, "temporal-schema"))
+    for needed in ("create-database", "setup-schema", "update-schema", "${DBNAME", "${VISIBILITY_DBNAME",
+                   "${POSTGRES_SEEDS}", "${POSTGRES_PWD}", "/etc/temporal/schema/postgresql/v12", "set -eu"):
+        assert needed in script, needed
+
+
+def test_setup_step_registers_the_namespace_and_casehalls_search_attributes(compose: dict[str, Any]) -> None:
+    setup = service(compose, "temporal-setup")
+    env = environment(setup)
+    assert env["TEMPORAL_ADDRESS"] == compose["x-casehall-env"]["CASEHALL_TEMPORAL_ADDRESS"]
+    assert env["NAMESPACE"] == compose["x-casehall-env"]["CASEHALL_TEMPORAL_NAMESPACE"]
+    declared = [tuple(pair.split("=")) for pair in env["SEARCH_ATTRIBUTES"].split()]
+    assert declared == describe(), "docker-compose.yml and casehall.workflows.observability.KEYS drifted apart"
+    script = _script(setup)
+    for needed in ("namespace create", "search-attribute create", "${SEARCH_ATTRIBUTES}", "${NAMESPACE}"):
+        assert needed in script, needed
+    assert setup["depends_on"]["temporal"]["condition"] == "service_healthy"
+    assert setup.get("restart") == "no"
 
 
 def test_temporal_dynamic_config_is_mounted(compose: dict[str, Any]) -> None:
@@ -326,7 +382,7 @@ def test_temporal_address_points_at_the_temporal_service(compose: dict[str, Any]
 
 def test_temporal_registers_casehalls_namespace(compose: dict[str, Any], env_vars: dict[str, str]) -> None:
     namespace = compose["x-casehall-env"]["CASEHALL_TEMPORAL_NAMESPACE"]
-    assert environment(service(compose, "temporal")).get("DEFAULT_NAMESPACE", "default") == namespace
+    assert environment(service(compose, "temporal-setup"))["NAMESPACE"] == namespace
     assert namespace == env_vars.get("CASEHALL_TEMPORAL_NAMESPACE", "default")
 
 
@@ -348,6 +404,7 @@ def test_startup_order(compose: dict[str, Any]) -> None:
     for name in ("casehall-api", "casehall-worker"):
         deps = service(compose, name)["depends_on"]
         assert deps["casehall-migrate"]["condition"] == "service_completed_successfully"
+        assert deps["temporal-setup"]["condition"] == "service_completed_successfully"
         assert "temporal" in deps
     # Every "wait until healthy" needs a healthcheck to wait on.
     for name, svc in compose["services"].items():
@@ -447,3 +504,55 @@ def test_interpolation_matches_compose_rules() -> None:
         (7233, 7233),
         (None, 9000),
     ]
+
+
+# --- codec server, metrics ----------------------------------------------------------------------------------------
+
+
+def test_temporal_ui_decodes_with_casehalls_codec_server(compose: dict[str, Any]) -> None:
+    ui_env = environment(service(compose, "temporal-ui"))
+    endpoint = urlsplit(ui_env["TEMPORAL_CODEC_ENDPOINT"])
+    assert endpoint.path == "/codec"
+    assert (endpoint.port or 80) == int(compose["x-casehall-env"]["CASEHALL_API_PORT"])
+    origins = compose["x-casehall-env"]["CASEHALL_CODEC_CORS_ORIGINS"].split(",")
+    published = {p for p, c in ports(service(compose, "temporal-ui")) if c == 8080}
+    assert any(urlsplit(o).port in published for o in origins), "the UI's origin is not allowed by the codec CORS"
+
+
+def test_metrics_are_served_and_scraped(compose: dict[str, Any]) -> None:
+    env = compose["x-casehall-env"]
+    assert env["CASEHALL_API_METRICS"] == "true"
+    worker_port = int(env["CASEHALL_WORKER_METRICS_ADDRESS"].rpartition(":")[2])
+    assert not env.get("CASEHALL_OTLP_ENDPOINT"), "tracing is off unless an operator names a collector"
+    prom = yaml.safe_load((DEPLOY / "prometheus.yml").read_text(encoding="utf-8"))
+    targets: set[str] = set()
+    for job in prom["scrape_configs"]:
+        targets |= {t for cfg in job.get("static_configs", []) for t in cfg["targets"]}
+        targets |= {f"{n}:{cfg['port']}" for cfg in job.get("dns_sd_configs", []) for n in cfg["names"]}
+    assert f"casehall-api:{env['CASEHALL_API_PORT']}" in targets
+    assert f"casehall-worker:{worker_port}" in targets
+    temporal_metrics = environment(service(compose, "temporal"))["PROMETHEUS_ENDPOINT"].rpartition(":")[2]
+    assert f"temporal:{temporal_metrics}" in targets
+    prometheus = service(compose, "prometheus")
+    assert prometheus.get("profiles") == ["monitoring"], "monitoring runs only when asked for"
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in prometheus["volumes"]}
+    assert (ROOT / mounts["/etc/prometheus/prometheus.yml"]).resolve() == DEPLOY / "prometheus.yml"
+
+
+def test_grafana_dashboard_uses_series_casehall_exports() -> None:
+    """Every casehall_ series a panel queries is one the code defines (the dashboard cannot drift silently)."""
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "casehall.json").read_text(encoding="utf-8"))
+    defined: set[str] = set()
+    for module in ("casehall/core/metrics.py", "casehall/workflows/observability.py"):
+        defined |= set(re.findall(r'"(casehall_[a-z_]+)"', (ROOT / module).read_text(encoding="utf-8")))
+    used: set[str] = set()
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            used |= set(re.findall(r"\b(casehall_[a-z_]+)", target["expr"]))
+    assert used, "the dashboard queries no casehall series"
+    suffixes = ("_total", "_bucket", "_count", "_sum")
+    unknown = {u for u in used if u not in defined and not any(u.endswith(x) and u[: -len(x)] in defined
+                                                                   for x in suffixes)}
+    assert not unknown, f"series no code exports: {sorted(unknown)}"
+    assert {"casehall_opened", "casehall_closed", "casehall_escalations", "casehall_refused_writes",
+            "casehall_archive_lag_seconds"} <= {u for u in used}
