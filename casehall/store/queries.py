@@ -1,10 +1,15 @@
 """Read queries for the API, CLI and intake: lists and searches read PostgreSQL, never the workflow."""
 
+import base64
+import binascii
+import json
+import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,9 +31,24 @@ from casehall.models.tables import (
 COMBINED_ITEM = "HALL-COMBINED"
 
 
+_PARENTS = "casehall_department_parents"
+
+
+async def department_parents(session: AsyncSession) -> dict[str, str | None]:
+    """The department tree (code -> parent code), read once per transaction of ``session``: a page of cases asks
+    for it once per case."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_PARENTS)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
+    parents = dict((await session.execute(select(col(Department.code), col(Department.parent_code)))).all())
+    session.info[_PARENTS] = (session.sync_session.get_transaction(), parents)
+    return parents
+
+
 async def department_path(session: AsyncSession, code: str) -> list[str]:
     """The department and its ancestors, nearest first."""
-    parents = dict((await session.execute(select(col(Department.code), col(Department.parent_code)))).all())
+    parents = await department_parents(session)
     path: list[str] = []
     current: str | None = code
     while current is not None and current not in path:
@@ -39,7 +59,7 @@ async def department_path(session: AsyncSession, code: str) -> list[str]:
 
 async def department_subtree(session: AsyncSession, code: str) -> list[str]:
     """The department and every department below it."""
-    rows = (await session.execute(select(col(Department.code), col(Department.parent_code)))).all()
+    rows = list((await department_parents(session)).items())
     tree, frontier = {code}, [code]
     while frontier:
         frontier = [child for child, parent in rows if parent in frontier and child not in tree]
@@ -77,6 +97,41 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# Lists count exactly up to COUNT_UP_TO rows (?count=exact: EXACT_COUNT_UP_TO); past it ``total`` is the planner's
+# estimate. A page never counts millions of rows.
+COUNT_UP_TO = 1_000
+EXACT_COUNT_UP_TO = 100_000
+# What a case number looks like from its beginning (HALL-20261121-000123): searched by prefix, not in the text.
+CASE_NO_START = re.compile(r"^[A-Za-z]+-[0-9][0-9-]*$")
+
+
+class BadCursor(ValueError):
+    """A ``cursor`` that no list of cases gave out."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of cases ended: its last case's (registered_at, case_no); opaque to clients."""
+
+    registered_at: datetime
+    case_no: str
+
+    def encode(self) -> str:
+        raw = json.dumps([self.registered_at.isoformat(), self.case_no], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> "Cursor":
+        try:
+            moment, case_no = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            at = datetime.fromisoformat(moment)
+        except (ValueError, TypeError, binascii.Error):
+            raise BadCursor("not a cursor of this list: pass next_cursor as a previous page gave it") from None
+        if not isinstance(case_no, str) or at.tzinfo is None or len(case_no) > 64 or not case_no.isprintable():
+            raise BadCursor("not a cursor of this list: pass next_cursor as a previous page gave it")
+        return cls(at, case_no)
+
+
 @dataclass
 class CaseFilter:
     status: str | None = None
@@ -88,9 +143,77 @@ class CaseFilter:
     text: str | None = None
     offset: int = 0
     limit: int = 50
+    cursor: Cursor | None = None  # the page after this case (keyset); offset still applies after it
+    exact_count: bool = False
 
 
-async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequence[Case]]:
+@dataclass
+class CasePage:
+    total: int
+    total_exact: bool  # False: ``total`` is an estimate (more than COUNT_UP_TO matched)
+    rows: Sequence[Case]
+    next_cursor: str | None  # None: this is the last page
+
+
+def bigrams(text: str) -> set[str]:
+    """The two-character pieces of ``text`` (as ``casehall_bigrams`` in SQL cuts them)."""
+    lowered = text.lower()
+    return {lowered[i:i + 2] for i in range(len(lowered) - 1)}
+
+
+# Element frequencies of the bigram index (pg_stats, refreshed by ANALYZE): kept for a few minutes per process.
+_TERM_STATS: dict[str, tuple[float, dict[str, float], float]] = {}
+TERM_STATS_SECONDS = 300.0
+# A text found in at least this share of cases is searched newest-first through the registration index (50 hits
+# come after ~50/share rows); a rarer one through the bigram index, then sorted.
+WALK_FROM = 0.005
+
+
+async def bigram_shares(session: AsyncSession) -> tuple[dict[str, float], float]:
+    """(share of cases holding each common bigram, the smallest share listed: rarer bigrams are not listed)."""
+    cached = _TERM_STATS.get("cases")
+    if cached is not None and time.monotonic() - cached[0] < TERM_STATS_SECONDS:
+        return cached[1], cached[2]
+    row = (await session.execute(text(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+        " WHERE tablename = 'ix_cases_text_bigrams'"))).first()
+    shares: dict[str, float] = {}
+    floor = 0.0
+    if row is not None and row[0] and row[1]:
+        shares = dict(zip(row[0], row[1], strict=False))  # the frequencies end with min, max and null share
+        floor = float(row[1][-3])
+    _TERM_STATS["cases"] = (time.monotonic(), shares, floor)
+    return shares, floor
+
+
+async def text_share(session: AsyncSession, text_: str) -> float:
+    """The share of cases that may hold ``text_`` at most (its rarest bigram's), from the index statistics."""
+    shares, floor = await bigram_shares(session)
+    pieces = bigrams(text_)
+    if not pieces:
+        return 1.0
+    return min(shares.get(piece, floor / 2) for piece in pieces)
+
+
+def text_condition(text_: str, common: bool = False) -> ColumnElement[bool]:
+    """A case number from its beginning, or an applicant name or description containing ``text_``.
+
+    Names and descriptions are found through the bigram index of migration 0009 (``casehall_case_terms``: every
+    two-character piece of the text must be there), then checked with ILIKE. A ``common`` text (or one character)
+    is only checked with ILIKE: the list reads the newest cases until the page is full.
+    """
+    prefix = col(Case.case_no).like(f"{escape_like(text_.upper())}%", escape="\\")
+    if CASE_NO_START.match(text_):
+        return prefix
+    like = f"%{escape_like(text_)}%"
+    contains = col(Case.applicant_name).ilike(like, escape="\\") | col(Case.description).ilike(like, escape="\\")
+    if len(text_) >= 2 and not common:
+        terms = func.casehall_case_terms(col(Case.applicant_name), col(Case.description))
+        contains = terms.op("@>")(func.casehall_bigrams(text_)) & contains
+    return prefix | contains if text_.isascii() else contains
+
+
+def case_conditions(f: CaseFilter, common_text: bool = False) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if f.status:
         conditions.append(col(Case.status) == f.status)
@@ -107,16 +230,57 @@ async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequenc
     if f.registered_to:
         conditions.append(col(Case.registered_at) < f.registered_to)
     if f.text:
-        like = f"%{escape_like(f.text)}%"
-        conditions.append(
-            col(Case.case_no).ilike(like, escape="\\") | col(Case.applicant_name).ilike(like, escape="\\")
-            | col(Case.description).ilike(like, escape="\\")
-        )
-    total = await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
-    rows = await session.scalars(
-        select(Case).where(*conditions).order_by(col(Case.registered_at).desc()).offset(f.offset).limit(f.limit)
-    )
-    return total, rows.all()
+        conditions.append(text_condition(f.text, common_text))
+    return conditions
+
+
+async def estimated_cases(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> int:
+    """How many cases match, as the planner estimates it (no rows read)."""
+    if not conditions:
+        return int(await session.scalar(
+            text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'cases'::regclass")) or 0)
+    stmt = select(literal(1)).select_from(Case).where(*conditions)
+    sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    return int(await session.scalar(select(func.casehall_plan_rows(sql))) or 0)
+
+
+async def count_cases(session: AsyncSession, conditions: list[ColumnElement[bool]], exact: bool) -> tuple[int, bool]:
+    """(total, exact): counted up to a cap, estimated past it."""
+    cap = EXACT_COUNT_UP_TO if exact else COUNT_UP_TO
+    upto = select(literal(1)).select_from(Case).where(*conditions).limit(cap + 1).subquery()
+    counted = await session.scalar(select(func.count()).select_from(upto)) or 0
+    if counted <= cap:
+        return counted, True
+    return max(await estimated_cases(session, conditions), counted), False
+
+
+async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
+    """A page of cases, newest first, with its total and the cursor of the next page."""
+    common = bool(f.text) and len(f.text or "") >= 2 and not CASE_NO_START.match(f.text or "") \
+        and await text_share(session, f.text or "") >= WALK_FROM
+    conditions = case_conditions(f, common)
+    if common and not f.exact_count:  # counting would read thousands of rows: the planner's figure
+        total, exact = await estimated_cases(session, conditions), False
+    else:
+        total, exact = await count_cases(session, conditions, f.exact_count)
+    paged = list(conditions)
+    if f.cursor is not None:
+        paged.append(tuple_(col(Case.registered_at), col(Case.case_no))
+                     < tuple_(literal(f.cursor.registered_at), literal(f.cursor.case_no)))
+    rows = (await session.scalars(
+        select(Case).where(*paged).order_by(col(Case.registered_at).desc(), col(Case.case_no).desc())
+        .offset(f.offset).limit(f.limit)
+    )).all()
+    last = rows[-1] if len(rows) == f.limit else None
+    if not exact and f.cursor is None:  # an estimate, but never fewer than the pages seen
+        total = max(total, f.offset + len(rows) + (last is not None))
+    return CasePage(total=total, total_exact=exact, rows=rows,
+                    next_cursor=Cursor(last.registered_at, last.case_no).encode() if last else None)
+
+
+async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequence[Case]]:
+    page = await case_page(session, f)
+    return page.total, page.rows
 
 
 async def case_events(session: AsyncSession, case_no: str) -> Sequence[CaseEvent]:

@@ -2,9 +2,10 @@
 the body as it came; the actor is the authenticated user; ``Idempotency-Key`` makes a retried call safe."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -76,12 +77,24 @@ async def search(
     overdue: bool | None = None, registered_from: datetime | None = None, registered_to: datetime | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    count: Annotated[Literal["estimate", "exact"], Query(
+        description="estimate: exact up to 1,000 matches, then the planner's estimate; exact: up to 100,000")
+    ] = "estimate",
 ) -> CaseList:
+    """Cases newest first; page on with ``cursor`` (deep ``offset`` values read every row they skip). ``q``: a case
+    number from its beginning, or text in the applicant's name or the description."""
+    try:
+        after = queries.Cursor.decode(cursor) if cursor else None
+    except queries.BadCursor as err:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": str(err),
+                                       "ctx": {"error": str(err)}}]) from None
     f = queries.CaseFilter(status=status.value if status else None, department_code=department, clerk_id=clerk_id,
                            overdue=overdue, registered_from=registered_from, registered_to=registered_to, text=q,
-                           offset=offset, limit=limit)
-    total, rows = await queries.list_cases(session, f)
-    return CaseList(total=total, offset=offset, limit=limit, items=[await case_public(session, actor, c) for c in rows])
+                           offset=offset, limit=limit, cursor=after, exact_count=count == "exact")
+    page = await queries.case_page(session, f)
+    return CaseList(total=page.total, total_exact=page.total_exact, offset=offset, limit=limit,
+                    next_cursor=page.next_cursor, items=[await case_public(session, actor, c) for c in page.rows])
 
 
 @router.get("/{case_no}")

@@ -1,0 +1,189 @@
+"""Read latency from the API on a filled database: ``python -m bench.reads --url URL [--requests N]``.
+
+Fill the database first (``python -m bench.fill``). The API runs in this process (``create_app`` behind httpx's
+ASGI transport; reads never call Temporal, so its client is lazy and never connects) or, with ``--api``, is any
+running casehall on that database. Each read is sent ``--requests`` times one after another, after a warm-up,
+with its parameters drawn from the data (case numbers, applicant names, cursors at random depths), and the table
+gives p50, p99 and mean per read. Run it before and after a change on the same database.
+
+Deep pages: a version of the API that answers ``next_cursor`` is paged by cursor (a random case of the table gives
+the cursor, so the page is anywhere in it); an older one by ``offset`` (half the table deep). ``offset=500000`` is
+measured too, as the issue did, as long as the table is that large.
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+
+from bench.fill import asyncpg_dsn, start_postgres
+from casehall.api.app import create_app
+from casehall.core.settings import Settings
+from casehall.stack.seed import DEMO_PASSWORD
+
+# Free-text searches a clerk types: trades, places, practices, two to five characters.
+TERMS = ("营业执照", "不动产", "跨部门联办", "公积金提取", "净月区", "残疾人", "食品经营", "租赁合同", "法定代表人",
+         "登报声明", "上门服务", "养老", "餐饮", "居住证", "卫星路", "物流", "加急", "注册资本", "重新申请", "二道区")
+
+
+@dataclass
+class Read:
+    name: str
+    user: str  # clerk | manager
+    params: Callable[[random.Random], dict[str, Any]]
+    path: str = "/cases"
+
+
+@dataclass
+class Samples:
+    case_nos: list[str]
+    names: list[str]
+    cursors: list[str]
+    total: int
+
+
+def cursor_of(registered_at: Any, case_no: str) -> str:
+    """The cursor the API would give after this case (``casehall.store.queries.Cursor``)."""
+    raw = json.dumps([registered_at.isoformat(), case_no], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+async def sample(url: str, rng: random.Random, n: int = 200) -> Samples:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        total = int(await conn.fetchval("SELECT reltuples FROM pg_class WHERE relname = 'cases'"))
+        if total <= 0:
+            total = await conn.fetchval("SELECT count(*) FROM cases")
+        percent = min(100.0, max(0.01, 100.0 * 20 * n / max(total, 1)))
+        rows = await conn.fetch(f"SELECT case_no, applicant_name, registered_at FROM cases TABLESAMPLE SYSTEM "
+                                f"({percent}) REPEATABLE ({rng.randrange(10**6)}) LIMIT {n * 20}")
+    finally:
+        await conn.close()
+    if not rows:
+        raise SystemExit("the database holds no cases: fill it first (python -m bench.fill)")
+    rows = rng.sample(list(rows), min(n, len(rows)))
+    return Samples(case_nos=[r["case_no"] for r in rows], names=[r["applicant_name"] for r in rows],
+                   cursors=[cursor_of(r["registered_at"], r["case_no"]) for r in rows], total=total)
+
+
+def reads(s: Samples, cursor_paging: bool) -> list[Read]:
+    deep: Callable[[random.Random], dict[str, Any]]
+    if cursor_paging:
+        def deep(r: random.Random) -> dict[str, Any]:
+            return {"limit": 50, "cursor": r.choice(s.cursors)}
+    else:
+        def deep(r: random.Random) -> dict[str, Any]:
+            return {"limit": 50, "offset": s.total // 2}
+    listed = [
+        Read("first page", "clerk", lambda r: {"limit": 50}),
+        Read("deep page (cursor)" if cursor_paging else "deep page (offset total/2)", "clerk", deep),
+    ]
+    if s.total > 500_000:
+        listed.append(Read("offset=500000", "clerk", lambda r: {"limit": 50, "offset": 500_000}))
+    return listed + [
+        Read("status=in_handling", "clerk", lambda r: {"limit": 50, "status": "in_handling"}),
+        Read("status=rectification", "clerk", lambda r: {"limit": 50, "status": "rectification"}),
+        Read("department=MKT", "clerk", lambda r: {"limit": 50, "department": "MKT"}),
+        Read("department=ARCH&status=closed", "clerk",
+             lambda r: {"limit": 50, "department": "ARCH", "status": "closed"}),
+        Read("overdue", "clerk", lambda r: {"limit": 50, "overdue": "true"}),
+        Read("q=<case number>", "clerk", lambda r: {"limit": 50, "q": r.choice(s.case_nos)}),
+        Read("q=<applicant name>", "clerk", lambda r: {"limit": 50, "q": r.choice(s.names)}),
+        Read("q=<Chinese words>", "clerk", lambda r: {"limit": 50, "q": r.choice(TERMS)}),
+        Read("inbox (manager)", "manager", lambda r: {}, path="/inbox"),
+    ]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+async def measure(http: httpx.AsyncClient, url: str, requests: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    s = await sample(url, rng)
+    headers: dict[str, dict[str, str]] = {}
+    for user in ("clerk", "manager"):
+        r = await http.post("/auth/login", json={"username": user, "password": DEMO_PASSWORD})
+        r.raise_for_status()
+        headers[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    probe = await http.get("/cases", params={"limit": 1}, headers=headers["clerk"])
+    probe.raise_for_status()
+    results = []
+    for read in reads(s, "next_cursor" in probe.json()):
+        times: list[float] = []
+        for i in range(requests + 5):
+            params = read.params(rng)
+            start = time.perf_counter()
+            r = await http.get(read.path, params=params, headers=headers[read.user])
+            elapsed = (time.perf_counter() - start) * 1000
+            if r.status_code != 200:
+                raise SystemExit(f"{read.name}: {r.status_code} {r.text[:300]}")
+            if i >= 5:
+                times.append(elapsed)
+        body = r.json()
+        shown = len(body) if isinstance(body, list) else len(body["items"])
+        results.append({"read": read.name, "p50_ms": round(percentile(times, 50), 1),
+                        "p99_ms": round(percentile(times, 99), 1), "mean_ms": round(statistics.fmean(times), 1),
+                        "rows": shown, "total": body.get("total") if isinstance(body, dict) else None})
+        print(f"{read.name:<34} p50 {results[-1]['p50_ms']:>8.1f} ms   p99 {results[-1]['p99_ms']:>8.1f} ms   "
+              f"mean {results[-1]['mean_ms']:>8.1f} ms   rows {shown:>3}   total {results[-1]['total']}",
+              flush=True)
+    return results
+
+
+async def run(url: str, api: str | None, requests: int, seed: int) -> list[dict[str, Any]]:
+    if api:
+        async with httpx.AsyncClient(base_url=api, timeout=60) as http:
+            return await measure(http, url, requests, seed)
+    settings = Settings(database_url=url, temporal_address="127.0.0.1:1")  # type: ignore[arg-type]
+    client = await Client.connect("127.0.0.1:1", lazy=True)  # reads never call Temporal
+    app = create_app(settings, client)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://casehall", timeout=60) as http:
+        return await measure(http, url, requests, seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.reads", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="the filled database (default: casehall_bench on make run's PostgreSQL)")
+    parser.add_argument("--pgdata", type=Path, help="start the embedded PostgreSQL of this data directory")
+    parser.add_argument("--database", default="casehall_bench", help="database name with --pgdata or by default")
+    parser.add_argument("--api", help="measure this running API (e.g. http://127.0.0.1:8000) instead")
+    parser.add_argument("--requests", type=int, default=200, help="requests per read (default 200)")
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.requests < 1:
+        parser.error("--requests must be at least 1")
+    server = start_postgres(args.pgdata) if args.pgdata else None
+    try:
+        base = server.url(args.database) if server else None
+        url = args.url or base or Settings().resolved_database_url().rsplit("/", 1)[0] + f"/{args.database}"
+        try:
+            results = asyncio.run(run(url, args.api, args.requests, args.seed))
+        except OSError as err:
+            print(f"cannot reach the database {url} ({err}): fill one with python -m bench.fill", file=sys.stderr)
+            return 1
+        if args.json:
+            args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    finally:
+        if server:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
