@@ -74,6 +74,7 @@ class OrderFilter:
     category_code: str | None = None
     registered_from: datetime | None = None
     registered_to: datetime | None = None
+    supervised: bool | None = None  # with (or without) supervision orders
     offset: int = 0
     limit: int = 50
 
@@ -96,6 +97,8 @@ async def list_orders(session: AsyncSession, f: OrderFilter) -> tuple[int, list[
         conds.append(col(Order.overdue) == f.overdue)
     if f.category_code:
         conds.append(col(Order.category_code) == f.category_code)
+    if f.supervised is not None:
+        conds.append((col(Order.supervision_count) > 0) == f.supervised)
     if f.registered_from:
         conds.append(col(Order.registered_at) >= f.registered_from)
     if f.registered_to:

@@ -67,7 +67,7 @@ async def list_orders(
     session: SessionDep, actor: HotlineActor, status: OrderStatus | None = None, kind: OrderKind | None = None,
     lead_unit: Annotated[str | None, Query(max_length=32)] = None, overdue: bool | None = None,
     category: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    registered_from: datetime | None = None, registered_to: datetime | None = None,
+    registered_from: datetime | None = None, registered_to: datetime | None = None, supervised: bool | None = None,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderList:
     """Orders, newest first; a unit's user sees only the orders of their unit."""
@@ -75,7 +75,8 @@ async def list_orders(
     unit = actor.department_code if actor.role in UNIT_ROLES else None
     f = hq.OrderFilter(unit=unit, status=status.value if status else None, kind=kind.value if kind else None,
                        lead_unit=lead_unit, overdue=overdue, category_code=category,
-                       registered_from=registered_from, registered_to=registered_to, offset=offset, limit=limit)
+                       registered_from=registered_from, registered_to=registered_to, supervised=supervised,
+                       offset=offset, limit=limit)
     total, rows = await hq.list_orders(session, f)
     return OrderList(total=total, offset=offset, limit=limit, items=[OrderPublic.of(r, actor) for r in rows])
 
@@ -250,6 +251,20 @@ class OrderTaskPublic(BaseModel):
     summary: str
     opened_at: datetime
     due_at: datetime | None
+
+
+class HotlineMe(BaseModel):
+    role: str
+    unit_code: str | None
+    unit_name: str | None
+
+
+@router.get("/hotline/me")
+async def hotline_me(session: SessionDep, actor: HotlineActor) -> HotlineMe:
+    """The unit the user answers for (the screens show a unit's users their unit)."""
+    require_centre_or_unit(actor)
+    ref = await hq.unit_ref(session, actor.department_code) if actor.department_code else None
+    return HotlineMe(role=actor.role.value, unit_code=ref.code if ref else None, unit_name=ref.name if ref else None)
 
 
 @router.get("/hotline/inbox")

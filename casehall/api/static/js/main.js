@@ -2,11 +2,13 @@
 import { api, clearToken, getToken, post, setToken, whenUnauthorized } from "./api.js";
 import * as auditor from "./auditor.js";
 import * as clerk from "./clerk.js";
+import * as hotline from "./hotline.js";
 import { LANGUAGES, currentLanguage, label, loadLanguage, setTimeZone, t } from "./i18n.js";
 import * as manager from "./manager.js";
 import { $, esc, flash, loadCatalogue, store } from "./ui.js";
 
-const SCREENS = {clerk, manager, director: manager, auditor, admin: auditor};
+const SCREENS = {clerk, manager, director: manager, auditor, admin: auditor,
+                 ...Object.fromEntries(hotline.HOTLINE_ROLES.map((r) => [r, hotline]))};
 const LANG_KEY = "casehall-lang";
 const BYE_KEY = "casehall-bye";
 const LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"};  // each in its own language
@@ -15,8 +17,10 @@ let idleTimer = null;
 
 function header() {
   const me = store.me;
-  $("#brand").textContent = t("Service hall · no-veto window");
-  document.title = `casehall · ${t("Service hall · no-veto window")}`;
+  const brand = me && hotline.HOTLINE_ROLES.includes(me.role) ? t("12345 citizen hotline")
+    : t("Service hall · no-veto window");
+  $("#brand").textContent = brand;
+  document.title = `casehall · ${brand}`;
   $("#who").innerHTML = me ? `<b>${esc(me.display_name)}</b> <span class="muted">${esc(label("role", me.role))} ·
     ${esc(me.department_name || me.department_code)}</span>` : "";
   $("#lang").innerHTML = LANGUAGES.map((l) => `<option value="${l}" ${l === currentLanguage() ? "selected" : ""}>
