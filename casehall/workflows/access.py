@@ -158,3 +158,25 @@ def sees_order(actor: Actor, units: Iterable[str]) -> bool:
 def sees_caller(actor: Actor, confidential: bool) -> bool:
     """The caller's name and phone: the centre always; a unit only if the caller did not ask for confidentiality."""
     return actor.role in ORDER_READERS_ALL or (actor.role in UNIT_ROLES and not confidential)
+
+
+# ---- assessment: the monthly figures of units (orders) and departments (cases) ------------------------------------
+# Auditors, administrators and the hotline's supervisors read every unit's figures; a unit head reads only those of
+# their unit (hotline orders); a manager or director only those of their department (hall cases).
+ASSESSMENT_READS_ALL = frozenset({Role.AUDITOR, Role.ADMIN, Role.SUPERVISOR})
+
+
+def assessment_unit_of(actor: Actor, domain: str) -> str | None:
+    """None: the actor reads every unit's figures; else the one unit (department) whose figures they read."""
+    if actor.role in ASSESSMENT_READS_ALL:
+        return None
+    if (domain == "orders" and actor.role == Role.UNIT_HEAD) or (domain == "cases" and actor.role in DECIDERS):
+        return actor.department_code
+    raise refuse(FORBIDDEN, N_("a user with role {role} cannot read the assessment of {domain}"),
+                 role=actor.role.value, domain=domain)
+
+
+def require_assessment_of(actor: Actor, domain: str, unit: str) -> None:
+    own = assessment_unit_of(actor, domain)
+    if own is not None and own != unit:
+        raise refuse(FORBIDDEN, N_("only the figures of {unit} are yours to read"), unit=own)
