@@ -6,6 +6,7 @@ from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from casehall.assessment.rates import Event
 from casehall.core.hashing import GENESIS, event_hash
@@ -23,7 +24,7 @@ def on_demo_units(events: list[Event]) -> list[Event]:
 
 async def store_events(session: AsyncSession, events: list[Event]) -> None:
     """Orders rows and their hash-chained events, as the recorder writes them (appending to existing chains)."""
-    operator = await session.scalar(select(User.id).order_by(User.id).limit(1))
+    operator = await session.scalar(select(col(User.id)).order_by(col(User.id)).limit(1))
     assert operator is not None
     by_key: dict[str, list[Event]] = defaultdict(list)
     for e in events:
@@ -39,8 +40,8 @@ async def store_events(session: AsyncSession, events: list[Event]) -> None:
         order.unit_codes = sorted(set(order.unit_codes) | set(units))
         order.last_seq = max(order.last_seq, *(e.seq for e in evs))
         await session.flush()
-        prev = await session.scalar(select(OrderEvent.hash).where(OrderEvent.order_no == key)
-                                    .order_by(OrderEvent.seq.desc()).limit(1)) or GENESIS  # type: ignore[attr-defined]
+        prev = await session.scalar(select(col(OrderEvent.hash)).where(col(OrderEvent.order_no) == key)
+                                    .order_by(col(OrderEvent.seq).desc()).limit(1)) or GENESIS
         for e in sorted(evs, key=lambda e: e.seq):
             payload = dict(e.payload)
             h = event_hash(prev, key, e.seq, e.type, None, e.at.astimezone(UTC), payload)  # as read back

@@ -129,7 +129,7 @@ async def test_trend_exports_and_bad_input(stored: None, api: httpx.AsyncClient,
     pdf = await api.get("/assessment/orders/2026-03/export.pdf", params={"level": 1}, headers=auditor)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf.content))
-    fonts = [f for page in reader.pages for f in page["/Resources"]["/Font"].values()]
+    fonts = [f for page in reader.pages for f in page["/Resources"]["/Font"].values()]  # type: ignore[index]
     assert all("/FontFile2" in f.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
                for f in fonts if "/DescendantFonts" in f.get_object())
     assert "考核报告" in reader.pages[0].extract_text()

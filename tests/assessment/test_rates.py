@@ -8,6 +8,7 @@ import pytest
 from casehall.assessment.rates import (
     Config,
     Event,
+    Figures,
     Period,
     UnitTree,
     compute,
@@ -75,8 +76,8 @@ def march_orders() -> list[Event]:
 F = Fraction
 
 
-def rates_of(result, unit: str) -> dict[str, object]:
-    return {name: (None if v is None else pytest.approx(float(v))) for name, v in result.units[unit].rates.items()}
+def rates_of(result: Figures, unit: str) -> dict[str, object]:
+    return {name: (None if v is None else pytest.approx(v)) for name, v in result.units[unit].rates.items()}
 
 
 def test_every_order_rate_counted_by_hand() -> None:
@@ -86,7 +87,8 @@ def test_every_order_rate_counted_by_hand() -> None:
     assert s1.counts == {"received": 7, "returned": 1, "kept": 6, "signed_on_time": 3, "signed_late": 2,
                          "replied": 5, "replied_on_time": 4, "closed": 4, "extended": 1, "reopened": 2, "rated": 5,
                          "solved": 4, "satisfied": 4, "one_time": 2, "supervised": 3}
-    expected = {"received": 7, "completed": F(4, 6), "on_time": F(4, 6), "feedback": F(5, 6), "response": F(3, 7),
+    expected: dict[str, Fraction | int] = {
+        "received": 7, "completed": F(4, 6), "on_time": F(4, 6), "feedback": F(5, 6), "response": F(3, 7),
                 "resolution": F(4, 5), "satisfaction": F(4, 5), "one_time": F(2, 5), "signed_late": F(2, 7),
                 "returned": F(1, 7), "reopened": F(2, 5), "extended": F(1, 6), "supervised": F(3, 7)}
     assert rates_of(result, "S1") == {k: pytest.approx(float(v)) for k, v in expected.items()}
@@ -95,7 +97,8 @@ def test_every_order_rate_counted_by_hand() -> None:
     # D1 = its own order I + S1 + S2 (C's second dispatch).
     d1 = result.units["D1"]
     assert d1.counts["received"] == 9 and d1.counts["kept"] == 8 and d1.counts["replied"] == 7
-    assert (d1.counts["signed_on_time"], d1.counts["rated"], d1.counts["satisfied"], d1.counts["solved"]) == (5, 6, 5, 5)
+    assert (d1.counts["signed_on_time"], d1.counts["rated"], d1.counts["satisfied"], d1.counts["solved"]) == (
+        5, 6, 5, 5)
     assert d1.score == pytest.approx(float(30 * F(5, 9) + 35 * F(5, 6) + 35 * F(5, 6)), abs=1e-5)
     assert result.units["S2"].score == 100 and result.units["D2"].score == 100
     assert result.units["C"].counts["received"] == 10  # L was answered at intake: no unit, no figure
