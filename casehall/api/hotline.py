@@ -129,6 +129,8 @@ class OrderPublic(BaseModel):
     supervisions: list[dict[str, Any]]
     charged_seconds: dict[str, float]
     decision: dict[str, Any] | None
+    petition: dict[str, Any] | None = None  # a petition's statutory clocks and one-time resolution
+    appeals: list[dict[str, Any]] = []  # units' appeals of ratings
 
     @classmethod
     def of(cls, row: Order, actor: Actor) -> "OrderPublic":
@@ -156,7 +158,9 @@ class OrderPublic(BaseModel):
             charged_seconds=view.charged_seconds,
             decision=decision.model_dump(mode="json", include={"kind", "reason", "requested_at", "new_due",
                                                                "approve", "comment", "steps_done"})
-            if decision else None)
+            if decision else None,
+            petition=view.petition.model_dump(mode="json") if view.petition else None,
+            appeals=[a.model_dump(mode="json", exclude={"requested_by", "decided_by"}) for a in view.appeals])
 
 
 class Filed(BaseModel):
@@ -260,12 +264,16 @@ async def file_order(state: StateDep, actor: Actor, body: OrderIntake) -> Filed:
     async with transaction(state.sessions) as session:
         order_no = await repository.next_case_no(session, ORDER_PREFIX, now.astimezone(ZoneInfo(settings.timezone))
                                                  .date())
+    hotline_profile = _profile(settings)
+    if body.channel == OrderChannel.PETITION and hotline_profile.petition is None:
+        raise ApiError(422, "no_petitions", N_("the hotline profile {profile} takes no petitions"), field="channel",
+                       profile=hotline_profile.name)
     inp = StartOrderInput(
         order_no=order_no, kind=body.kind, category_code=rule.category_code, category_name=rule.name,
         suggested_unit=rule.unit_code, location=body.location, content=body.content,
         call=CallRecord(caller=body.caller, channel=body.channel, content=body.content, at=now,
                         code_hash=code_hash(order_no, code)),
-        operator=actor, profile=_profile(settings), answer=answer, kb_entry_id=body.answer_from)
+        operator=actor, profile=hotline_profile, answer=answer, kb_entry_id=body.answer_from)
     try:
         wf = await state.client.start_workflow(OrderWorkflow.run, inp, id=order_workflow_id(order_no),
                                                task_queue=settings.task_queue)

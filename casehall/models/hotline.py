@@ -33,6 +33,7 @@ class OrderChannel(StrEnum):
     LETTER = "letter"
     WALK_IN = "walk_in"
     OPEN311 = "open311"
+    PETITION = "petition"  # 信访: its own statutory limits (``HotlineProfile.petition``)
 
 
 class UnitKind(StrEnum):
@@ -44,7 +45,7 @@ class UnitKind(StrEnum):
     UTILITY = "utility"
 
 
-ORDER_FINAL = frozenset({OrderStatus.ANSWERED, OrderStatus.CLOSED})
+ORDER_FINAL = frozenset({OrderStatus.ANSWERED, OrderStatus.CLOSED, OrderStatus.NOT_ACCEPTED})
 # With a unit: the handling clock runs from dispatch in each of these.
 WITH_UNIT = frozenset({OrderStatus.DISPATCHED, OrderStatus.IN_HANDLING, OrderStatus.RETURN_REQUESTED})
 
@@ -71,6 +72,23 @@ class KindLimits(BaseModel):
     handle: TimeLimit  # from dispatch (not from signing): reply within it
 
 
+class PetitionLimits(BaseModel):
+    """The statutory limits of a petition (信访工作条例 2022, arts. 32, 33, 35): acceptance decided within
+    ``accept_within`` of receipt; handled within ``handle`` of acceptance, extended once by at most ``extension_max``
+    with notice; a review (复查) requested within ``review_request_within`` of the reply and answered within
+    ``review_within``."""
+
+    accept_within: TimeLimit
+    handle: TimeLimit
+    extension_max: TimeLimit
+    review_request_within: TimeLimit
+    review_within: TimeLimit
+
+
+def _five_working_days() -> "TimeLimit":
+    return TimeLimit(amount=5, unit="working_days")
+
+
 class HotlineProfile(BaseModel):
     """The time limits an order runs on, chosen by ``CASEHALL_HOTLINE_PROFILE`` and copied into the order at intake
     (so its history keeps the answer it got)."""
@@ -84,6 +102,8 @@ class HotlineProfile(BaseModel):
     extension_max: TimeLimit  # an extension moves the deadline by at most this much (once)
     decision_reminder: TimeLimit  # the dispatcher is reminded of an undecided return or extension
     decision_escalation: TimeLimit  # then the supervisors take it over
+    petition: PetitionLimits | None = None  # None: this profile takes no petitions
+    appeal_within: TimeLimit = Field(default_factory=_five_working_days)  # a unit appeals a rating within it
 
     @model_validator(mode="after")
     def _every_kind(self) -> "HotlineProfile":
@@ -186,6 +206,38 @@ class DispatchRound(BaseModel):
     second_handling: bool = False
 
 
+class PetitionState(BaseModel):
+    """A petition's statutory clocks: acceptance, handling from acceptance, review of the reply."""
+
+    accept_due: datetime
+    acceptance_overdue: bool = False
+    accepted: bool | None = None
+    decided_at: datetime | None = None
+    decision_reason: str = ""
+    handle_due: datetime | None = None  # from acceptance
+    review_until: datetime | None = None  # from the reply: a review may be requested until then
+    review_requested_at: datetime | None = None
+    review_reason: str = ""
+    review_due: datetime | None = None
+    review_overdue: bool = False
+    review_upheld: bool | None = None  # the reply upheld (True) or handled again (False)
+    review_opinion: str = ""
+    one_time_resolved: bool | None = None  # solved at the first handling, without a repeat visit or a review
+
+
+class Appeal(BaseModel):
+    """A unit's appeal of a rating (申诉复核): upheld, the rating is excluded from the unit's figures."""
+
+    call: int
+    grade: Satisfaction
+    reason: str
+    requested_by: Actor
+    requested_at: datetime
+    upheld: bool | None = None
+    decided_by: Actor | None = None
+    opinion: str = ""
+
+
 # ---- the order -------------------------------------------------------------------------------------------------
 class OrderView(BaseModel):
     """What the workflow knows of its order; also the projection written to ``orders``."""
@@ -217,6 +269,9 @@ class OrderView(BaseModel):
     handlings: int = 0  # 1 after the first reply, 2 after a second handling ...
     closed_at: datetime | None = None
     last_seq: int = 0
+    petition: PetitionState | None = None
+    appeals: list[Appeal] = []
+    rated_at: dict[int, datetime] = {}  # when each call's rating was recorded (appeals run from it)
 
 
 class StartOrderInput(BaseModel):
@@ -280,6 +335,38 @@ class CallbackAnswer(BaseModel):
 
 class MergeCall(BaseModel):
     call: CallRecord
+
+
+class AcceptanceDecision(BaseModel):
+    """A petition accepted, or not accepted with the reasons the petitioner gets in writing."""
+
+    accept: bool
+    reason: OptionalText = ""
+
+    @model_validator(mode="after")
+    def _reasons(self) -> "AcceptanceDecision":
+        if not self.accept and not self.reason.strip():
+            raise ValueError("a petition not accepted needs the reasons")
+        return self
+
+
+class ReviewRequest(BaseModel):
+    reason: Text
+
+
+class ReviewDecision(BaseModel):
+    uphold: bool  # True: the reply stands (closed); False: handled again by the same unit
+    opinion: Text
+
+
+class RatingAppeal(BaseModel):
+    call: int = Field(0, ge=0, le=1000)
+    reason: Text
+
+
+class AppealDecision(BaseModel):
+    uphold: bool  # True: the rating was wrong or malicious and is excluded
+    opinion: Text
 
 
 CallRecord.model_rebuild()

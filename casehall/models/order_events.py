@@ -12,6 +12,8 @@ class OrderStatus(StrEnum):
     RETURN_REQUESTED = "return_requested"  # the unit asks to return it; the dispatcher decides; the clock runs
     AWAITING_CALLBACK = "awaiting_callback"  # replied; the callers are called back
     CLOSED = "closed"
+    NOT_ACCEPTED = "not_accepted"  # a petition not accepted (final): the petitioner gets the reasons in writing
+    UNDER_REVIEW = "under_review"  # a petition's reply under review (复查) by the level above
 
 
 S = OrderStatus
@@ -48,3 +50,14 @@ class OrderEventType(StrEnum):
     CALLED_BACK = "called_back"  # one caller answered; the order waits for the others
     REOPENED = "reopened", S.IN_HANDLING  # unsolved or dissatisfied: second handling by the same unit
     CLOSED = "closed", S.CLOSED
+    # Petitions (信访): acceptance decided within its limit, a review (复查) requested and answered within theirs.
+    PETITION_ACCEPTED = "petition_accepted"  # the handling limit runs from here
+    PETITION_NOT_ACCEPTED = "petition_not_accepted", S.NOT_ACCEPTED
+    ACCEPTANCE_OVERDUE = "acceptance_overdue"  # not decided in time: handed to the supervisors
+    REVIEW_REQUESTED = "review_requested", S.UNDER_REVIEW
+    REVIEW_OVERDUE = "review_overdue"
+    REVIEW_DECIDED = "review_decided"  # then closed (reply upheld) or reopened (handled again)
+    # A unit's appeal of a wrong or malicious rating (申诉复核), reviewed by a supervisor.
+    RATING_APPEALED = "rating_appealed"
+    APPEAL_UPHELD = "appeal_upheld"  # the rating is excluded from the unit's figures
+    APPEAL_REFUSED = "appeal_refused"

@@ -193,3 +193,16 @@ async def open311_user(session: AsyncSession, key_hash: str) -> User | None:
     """The operator account an Open311 api_key files orders as; None for an unknown or disabled key."""
     return await session.scalar(select(User).join(Open311Client, col(Open311Client.user_id) == col(User.id)).where(
         col(Open311Client.key_hash) == key_hash, col(Open311Client.active), col(User.active)))
+
+
+async def petition_figures(session: AsyncSession) -> dict[str, Any]:
+    """Petitions closed, those resolved at once (first handling, no repeat visit, no review: 一次性化解) and the
+    one-time resolution rate; petitions not accepted."""
+    row = (await session.execute(text(
+        "SELECT count(*) FILTER (WHERE status = 'closed'), "
+        "count(*) FILTER (WHERE status = 'closed' AND (state->'petition'->>'one_time_resolved')::boolean), "
+        "count(*) FILTER (WHERE status = 'not_accepted') "
+        "FROM orders WHERE channel = 'petition'"))).one()
+    closed, once, not_accepted = (int(v or 0) for v in row)
+    return {"closed": closed, "one_time_resolved": once, "not_accepted": not_accepted,
+            "one_time_resolution_rate": once / closed if closed else None}

@@ -142,6 +142,12 @@ def require_dispatcher(actor: Actor, what: str, escalated: bool = False) -> None
         raise refuse(FORBIDDEN, N_("only a dispatcher of the hotline centre may {what}"), what=what)
 
 
+def require_supervisor(actor: Actor, what: str) -> None:
+    """Supervisors of the centre review petitions' replies and units' appeals of ratings."""
+    if actor.role != Role.SUPERVISOR:
+        raise refuse(FORBIDDEN, N_("only a supervisor of the hotline centre may {what}"), what=what)
+
+
 def require_unit_member(actor: Actor, unit_code: str, what: str) -> None:
     """A handler or head of the unit the order is dispatched to."""
     if actor.role not in UNIT_ROLES or actor.department_code != unit_code:

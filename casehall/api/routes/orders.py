@@ -25,15 +25,20 @@ from casehall.api.hotline import (
 from casehall.api.schemas import EventPublic
 from casehall.models.case import Actor
 from casehall.models.hotline import (
+    AcceptanceDecision,
+    AppealDecision,
     CallbackAnswer,
     Dispatch,
     ExtensionDecision,
     ExtensionRequest,
     OrderKind,
     OrderStatus,
+    RatingAppeal,
     Reply,
     ReturnDecision,
     ReturnRequest,
+    ReviewDecision,
+    ReviewRequest,
     SignFor,
     UnitRef,
 )
@@ -187,6 +192,39 @@ async def callback(order_no: str, body: CallbackAnswer, state: StateDep, actor: 
     return await act(state, actor, order_no, OrderWorkflow.callback, body, key)
 
 
+@router.post("/orders/{order_no}/acceptance")
+async def decide_acceptance(order_no: str, body: AcceptanceDecision, state: StateDep, actor: HotlineActor,
+                            key: IdempotencyKey = None) -> OrderPublic:
+    """A petition accepted (its handling limit starts) or not accepted, with the reasons in writing."""
+    return await act(state, actor, order_no, OrderWorkflow.decide_acceptance, body, key)
+
+
+@router.post("/orders/{order_no}/review")
+async def request_review(order_no: str, body: ReviewRequest, state: StateDep, actor: HotlineActor,
+                         key: IdempotencyKey = None) -> OrderPublic:
+    """A petitioner asks for a review (复查) of the reply, within the limit from the reply."""
+    return await act(state, actor, order_no, OrderWorkflow.request_review, body, key)
+
+
+@router.post("/orders/{order_no}/review/decision")
+async def decide_review(order_no: str, body: ReviewDecision, state: StateDep, actor: HotlineActor,
+                        key: IdempotencyKey = None) -> OrderPublic:
+    return await act(state, actor, order_no, OrderWorkflow.decide_review, body, key)
+
+
+@router.post("/orders/{order_no}/appeal")
+async def appeal_rating(order_no: str, body: RatingAppeal, state: StateDep, actor: HotlineActor,
+                        key: IdempotencyKey = None) -> OrderPublic:
+    """The lead unit appeals a wrong or malicious bad rating (申诉复核); a supervisor decides."""
+    return await act(state, actor, order_no, OrderWorkflow.appeal_rating, body, key)
+
+
+@router.post("/orders/{order_no}/appeal/decision")
+async def decide_appeal(order_no: str, body: AppealDecision, state: StateDep, actor: HotlineActor,
+                        key: IdempotencyKey = None) -> OrderPublic:
+    return await act(state, actor, order_no, OrderWorkflow.decide_appeal, body, key)
+
+
 # ---- knowledge base, units, inbox --------------------------------------------------------------------------------
 class KnowledgeHitPublic(BaseModel):
     id: int
@@ -240,6 +278,15 @@ async def unit_figures(unit_code: str, session: SessionDep, actor: HotlineActor)
     if await hq.unit_ref(session, unit_code) is None:
         raise NotFound(N_("no unit with code {unit}"), unit=unit_code)
     return await hq.unit_figures(session, unit_code)
+
+
+@router.get("/hotline/petitions/figures")
+async def petition_figures(session: SessionDep, actor: HotlineActor) -> dict[str, object]:
+    """Petitions closed, resolved at once (一次性化解率), and not accepted."""
+    require_centre_or_unit(actor)
+    if actor.role in UNIT_ROLES:
+        raise refuse(FORBIDDEN, N_("only the hotline centre reads the petitions' figures"))
+    return await hq.petition_figures(session)
 
 
 class OrderTaskPublic(BaseModel):

@@ -74,6 +74,17 @@ class OrderBase:
     def _task(kind: str, role: Role, unit: str | None, summary: str, due: datetime | None = None) -> OrderTaskSpec:
         return OrderTaskSpec(kind=kind, role=role.value, unit_code=unit, summary=summary, due_at=due)
 
+    # ---- hooks of petitions (``petition.py``); an ordinary order keeps its course ---------------------------------
+    async def _handling_window(self, handle_due: datetime, extension_limit: datetime) -> tuple[datetime, datetime]:
+        return handle_due, extension_limit
+
+    def _closing_facts(self) -> dict[str, Any]:
+        return {}
+
+    async def _reopen(self, unhappy: list[int]) -> None:
+        """Back to the same unit for a second handling (``OrderWorkflow``)."""
+        raise NotImplementedError
+
     # ---- persistence --------------------------------------------------------------------------------------------
     async def _record(self, event: OrderEventType, actor: Actor | None, payload: dict[str, Any], *,
                       close: list[str] | None = None, open_tasks: list[OrderTaskSpec] | None = None) -> None:

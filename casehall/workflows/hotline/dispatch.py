@@ -64,6 +64,7 @@ class OrderDispatch(OrderSignFor):
             now, [limits.sign_for, limits.handle, profile.return_within])
         (supervise_at,) = await self._limits(sign_due, [profile.sign_for_grace])
         (extension_limit,) = await self._limits(handle_due, [profile.extension_max])
+        handle_due, extension_limit = await self._handling_window(handle_due, extension_limit)
         self.view.round = DispatchRound(
             lead=body.lead, co_units=body.co_units, dispatched_at=now, sign_due=sign_due,
             supervise_unsigned_at=supervise_at, handle_due=handle_due, return_until=return_until,

@@ -9,7 +9,8 @@ from temporalio import workflow
 from casehall.workflows.access import require_operator, require_unit_member
 from casehall.workflows.actions import Actions
 from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
-from casehall.workflows.hotline.dispatch import UNIT_TASKS, OrderDispatch
+from casehall.workflows.hotline.dispatch import UNIT_TASKS
+from casehall.workflows.hotline.petition import OrderPetition
 from casehall.workflows.recorder import Recorder
 
 with workflow.unsafe.imports_passed_through():
@@ -31,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name="OrderWorkflow")
-class OrderWorkflow(OrderDispatch):
+class OrderWorkflow(OrderPetition):
     @workflow.init
     def __init__(self, inp: StartOrderInput) -> None:
         self.inp = inp
@@ -46,22 +47,31 @@ class OrderWorkflow(OrderDispatch):
     @workflow.run
     async def run(self, inp: StartOrderInput) -> OrderView:
         call = inp.call
+        petition: dict[str, str] = {}
+        if self._is_petition():  # the statutory clock of the acceptance decision starts at receipt
+            await self._start_petition()
+            petition = {"accept_due": self._pet().accept_due.isoformat()}
         await self._record(OrderEventType.REGISTERED, inp.operator, {
             "kind": inp.kind.value, "category": inp.category_code, "channel": call.channel.value,
             "anonymous": call.caller.anonymous, "confidential": call.caller.confidential,
-            "address": inp.location.address, "content": inp.content, "suggested_unit": inp.suggested_unit},
-            open_tasks=[] if inp.answer else [self._task("dispatch", Role.DISPATCHER, None,
-                                                          f"{inp.kind.value} {inp.category_name}：{inp.content[:80]}")])
+            "address": inp.location.address, "content": inp.content, "suggested_unit": inp.suggested_unit,
+            **petition},
+            open_tasks=[] if inp.answer else [self._task(
+                "acceptance" if petition else "dispatch", Role.DISPATCHER, None,
+                f"{inp.kind.value} {inp.category_name}：{inp.content[:80]}",
+                self._pet().accept_due if petition else None)])
         if inp.answer is not None:  # a consultation answered while the caller waits: closed at intake
             self.view.answer, self.view.kb_entry_id = inp.answer, inp.kb_entry_id
             self._set_status(OrderStatus.ANSWERED)
             self.view.closed_at = workflow.now()
             await self._record(OrderEventType.ANSWERED_DIRECTLY, inp.operator,
                                {"kb_entry_id": inp.kb_entry_id, "answer": inp.answer})
-        while self.view.status not in ORDER_FINAL:
+        while self.view.status not in ORDER_FINAL or await self._after_final():
             status = self.view.status
             if status in WITH_UNIT:
                 await self._unit_phase()
+            elif self._awaiting_acceptance():
+                await self._acceptance_phase()
             else:
                 await workflow.wait_condition(lambda s=status: self.view.status != s)  # type: ignore[misc]
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -160,6 +170,7 @@ class OrderWorkflow(OrderDispatch):
     async def _callback(self, cmd: Command[CallbackAnswer]) -> None:
         body = cmd.body
         self.view.calls[body.call].callback = body
+        self.view.rated_at[body.call] = workflow.now()
         waiting = [i for i, c in enumerate(self.view.calls) if c.callback is None]
         await self._record(OrderEventType.CALLED_BACK, cmd.actor, {
             "call": body.call, "solved": body.solved, "grade": body.grade.value, "comment": body.comment,
@@ -171,7 +182,8 @@ class OrderWorkflow(OrderDispatch):
         if not unhappy:
             self._set_status(OrderStatus.CLOSED)
             self.view.closed_at = workflow.now()
-            await self._record(OrderEventType.CLOSED, cmd.actor, {"calls": len(self.view.calls)})
+            await self._record(OrderEventType.CLOSED, cmd.actor, {"calls": len(self.view.calls),
+                                                                  **self._closing_facts()})
             return
         await self._reopen(unhappy)
 
