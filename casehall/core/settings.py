@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(5, gt=0, le=600)
     db_statement_timeout_seconds: float = Field(30, ge=0, le=3600)  # 0: no limit
     db_idle_in_transaction_timeout_seconds: float = Field(60, ge=0, le=3600)  # 0: no limit
-    # Bound on every API call to Temporal (start, update, describe): past it the API answers 503.
-    temporal_rpc_timeout_seconds: float = Field(10, gt=0, le=600)
+    # Bound on every API call to Temporal (start, update, describe): past it the API answers 503. Registrations of
+    # 64 concurrent windows on a loaded 2-core machine took up to 10 s: 30 leaves a margin.
+    temporal_rpc_timeout_seconds: float = Field(30, gt=0, le=600)
     # `casehall api` alone: uvicorn worker processes. Request bodies above max_body_bytes are refused (413).
     api_workers: int = Field(1, ge=1, le=64)
     max_body_bytes: int = Field(1_048_576, ge=1024, le=100 * 1_048_576)
