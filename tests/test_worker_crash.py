@@ -437,7 +437,7 @@ async def test_killed_workers_leave_database_and_engine_agreeing(
     for tbl, owner, seq, old_type, new_type, old_at, new_at in rewrites:
         print(f"  {tbl} {owner} #{seq} {old_type}->{new_type}: at moved {(new_at - old_at).total_seconds():.3f} s")
     assert not problems, "\n".join(problems)
-    assert kills >= 5, f"only {kills} workers killed"
+    assert kills >= 3, f"only {kills} workers killed"
     assert len(cut_off) >= 3, f"only {len(cut_off)} workflows had a workflow task cut off by a kill"
 
 
