@@ -18,6 +18,8 @@ from casehall.audit import archive as archive_mod
 from casehall.audit import chain as chain_mod
 from casehall.audit import checks, timeline
 from casehall.audit.export import export_cases, to_csv
+from casehall.audit.order_replay import OrderReplayReport, is_order_no, replay_order
+from casehall.audit.orders import verify_orders
 from casehall.cli.audit_render import audit_table, chain_table, replay_lines, timeline_table
 from casehall.core.codec import data_converter
 from casehall.core.db import open_sessions
@@ -49,15 +51,21 @@ def _fail_unless(ok: bool) -> None:
 
 
 @audit_app.command()
-def verify(case: Annotated[list[str] | None, typer.Option(help="only these cases (repeatable)")] = None) -> None:
-    """Verify the hash chains against the cases and the newest anchor; exit 1 on any broken link."""
+def verify(case: Annotated[list[str] | None, typer.Option(help="only these cases or orders (repeatable)")] = None
+           ) -> None:
+    """Verify the hash chains of cases (against the newest anchor) and of hotline orders; exit 1 on any broken
+    link."""
     settings = Settings()
 
-    async def main() -> chain_mod.ChainVerification:
-        async with open_sessions(settings.resolved_database_url()) as sessions, sessions() as session:
-            return await chain_mod.verify_chains(session, case or None)
+    cases = [c for c in case or [] if not is_order_no(c)]
+    orders = [c for c in case or [] if is_order_no(c)]
 
-    result = _run(main())
+    async def main() -> tuple[chain_mod.ChainVerification, list[chain_mod.ChainReport]]:
+        async with open_sessions(settings.resolved_database_url()) as sessions, sessions() as session:
+            return (await chain_mod.verify_chains(session, cases or None),
+                    await verify_orders(session, orders or None) if orders or not case else [])
+
+    result, order_reports = _run(main())
     anchor = result.anchor
     console.print(f"anchor: #{anchor.id} of {anchor.anchored_at:%Y-%m-%d %H:%M:%S%z} ({anchor.case_count} cases)"
                   if anchor else "anchor: none yet (run 'casehall audit anchor')")
@@ -66,7 +74,11 @@ def verify(case: Annotated[list[str] | None, typer.Option(help="only these cases
     if result.broken:
         console.print(chain_table(result.broken))
     console.print(f"{len(result.reports)} chains, {len(result.broken)} broken")
-    _fail_unless(result.ok)
+    broken_orders = [r for r in order_reports if not r.ok]
+    if broken_orders:
+        console.print(chain_table(broken_orders))
+    console.print(f"{len(order_reports)} order chains, {len(broken_orders)} broken")
+    _fail_unless(result.ok and not broken_orders)
 
 
 @audit_app.command()
@@ -121,7 +133,7 @@ async def _client_for(settings: Settings, source: str, file: Path | None) -> Cli
 
 @audit_app.command("replay")
 def replay_cmd(
-    case_no: Annotated[str | None, typer.Argument(help="the case to replay")] = None,
+    case_no: Annotated[str | None, typer.Argument(help="the case (or hotline order 12345-...) to replay")] = None,
     file: Annotated[Path | None, typer.Option(help="history JSON (temporal workflow show --output json)")] = None,
     source: Annotated[str, typer.Option(help="auto, live or archive")] = "auto",
     closed_between: Annotated[tuple[str, str] | None, typer.Option(help="replay every case closed in [A, B)")]
@@ -135,6 +147,9 @@ def replay_cmd(
         raise typer.BadParameter("give either a case number (with --file or --source) or --closed-between A B")
     if closed_between is not None:
         _fail_unless(_run(_replay_period(settings, closed_between, source)))
+        return
+    if case_no is not None and is_order_no(case_no):
+        _fail_unless(_run(_replay_one_order(settings, case_no, file)))
         return
 
     async def one() -> bool:
@@ -151,6 +166,27 @@ def replay_cmd(
         return summary.ok
 
     _fail_unless(_run(one()))
+
+
+async def _replay_one_order(settings: Settings, order_no: str, file: Path | None) -> bool:
+    """A hotline order: replayed from the Temporal server (or --file) and compared with PostgreSQL."""
+    client = None if file else await connect_temporal(settings)
+    async with open_sessions(settings.resolved_database_url()) as sessions, sessions() as session:
+        report: OrderReplayReport = await replay_order(client, session, order_no, file=file,
+                                                       codec=data_converter(settings).payload_codec)
+    colour = "green" if report.ok else "red"
+    console.print(f"[{colour}]{report.verdict.value.upper()}[/{colour}] {order_no} replayed from {report.source} "
+                  f"({report.replayed_events} events recorded by the replay)")
+    for m in report.mismatches:
+        console.print(f"  mismatch: {escape(m)}")
+    if report.error:
+        console.print(f"  {escape(report.error)}")
+    if report.chain is not None:
+        chain = "[green]chain ok[/green]" if report.chain.ok else "[red]chain broken[/red]"
+        console.print(f"  {chain} ({report.chain.events} events, head {report.chain.head_seq})")
+        for b in report.chain.breaks:
+            console.print(f"  {b.kind.value} at {b.seq} ({b.source}): {escape(b.detail)}")
+    return report.ok
 
 
 async def _replay_period(settings: Settings, period: tuple[str, str], source: str) -> bool:
