@@ -15,6 +15,7 @@ from casehall.cli.audit import audit_app
 from casehall.cli.calendar import calendar_app
 from casehall.cli.cases import cases_app
 from casehall.cli.keys import keys_app
+from casehall.cli.report import report_app
 from casehall.cli.seed import seed
 from casehall.cli.temporal import temporal_app
 from casehall.core.metrics import install_worker_metrics
@@ -45,6 +46,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(cases_app, name="cases")
 app.add_typer(temporal_app, name="temporal")
+app.add_typer(report_app, name="report")
 users_cli.register(users)
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line

@@ -2,17 +2,22 @@
 recomputation; a month stored and re-run gives identical figures; the drill-down lists exactly the orders behind a
 figure, each with a chain check that holds; a unit head sees only their unit; exports."""
 
+import asyncio
 import csv
 import io
+from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import Result
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
 
 from casehall.assessment import store
 from casehall.assessment.rates import Period, compute, figures
 from casehall.assessment.report import run_month
+from casehall.cli.main import app as cli
 from casehall.models.assessment import ComputeReportInput, ReportConfig
 from casehall.stack.seed import DEMO_PASSWORD
 from tests.assessment.data import on_demo_units, store_events
@@ -141,3 +146,25 @@ async def test_trend_exports_and_bad_input(stored: None, api: httpx.AsyncClient,
     rates = (await api.get("/assessment/orders/rates", headers=auditor)).json()
     assert rates["default_weights"] == {"response": 30, "resolution": 35, "satisfaction": 35}
     assert "deadline" in rates["counting"] and "arbitration" in rates["exclusions"]
+
+
+async def test_report_cli(stored: None, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CASEHALL_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, ["report", *args], catch_exceptions=False)
+
+    ran = await asyncio.to_thread(invoke, "run", "2026-03")
+    assert ran.exit_code == 0 and "2026-03 orders:" in ran.output, ran.output
+    shown = await asyncio.to_thread(invoke, "unit", "2026-03", "D01-S01")
+    assert shown.exit_code == 0 and "66.67%" in shown.output and "应办结工单 7 件" in shown.output, shown.output
+    levels = await asyncio.to_thread(invoke, "table", "2026-03", "--level", "2")
+    assert levels.exit_code == 0 and "D01-S02" in levels.output, levels.output
+    out = tmp_path / "march.csv"
+    assert (await asyncio.to_thread(invoke, "export", "2026-03", str(out), "--level", "2")).exit_code == 0
+    assert "D01-S01" in out.read_text(encoding="utf-8")
+    for bad in (("run", "2026-13"), ("table", "2026-03", "--domain", "parcels"),
+                ("run", "2026-03", "--weights", "x=1")):
+        r = await asyncio.to_thread(invoke, *bad)
+        assert r.exit_code == 1 and "error" in r.output, (bad, r.output)
