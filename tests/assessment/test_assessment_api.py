@@ -9,10 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import Result
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from casehall.assessment import store
 from casehall.assessment.rates import Period, compute, figures
