@@ -174,4 +174,4 @@ def serve_api_processes(settings: Settings) -> None:
     log.info("starting %s", start_line(settings, "api"))
     uvicorn.run("casehall.api.app:app_from_environment", factory=True, host=settings.api_host,
                 port=settings.api_port, workers=settings.api_workers, log_level=settings.log_level.lower(),
-                log_config=None)
+                log_config=None, timeout_worker_healthcheck=60)  # a process starting on a busy machine is not dead
