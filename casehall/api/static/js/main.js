@@ -1,5 +1,6 @@
 // The shell: language, sign-in, one screen per role, idle time-out, and a logout that forgets everything.
 import { api, clearToken, getToken, post, setToken, whenUnauthorized } from "./api.js";
+import * as assessment from "./assessment.js";
 import * as auditor from "./auditor.js";
 import * as clerk from "./clerk.js";
 import * as hotline from "./hotline.js";
@@ -75,6 +76,7 @@ function mountScreen() {
   const screen = SCREENS[store.me.role] || auditor;
   $("#view").innerHTML = `<div id="screen" class="screen role-${esc(store.me.role)}"></div>`;
   screen.mount($("#screen"));
+  assessment.addTab($("#view"), mountScreen);
 }
 
 /** Log out: revoke the token, then reload the page so no screen and no data of this user survives. */
