@@ -111,7 +111,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-async def measure(http: httpx.AsyncClient, url: str, requests: int, seed: int) -> list[dict[str, Any]]:
+async def measure(http: httpx.AsyncClient, url: str, requests: int, seed: int, warmup: int = 5
+                  ) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     s = await sample(url, rng)
     headers: dict[str, dict[str, str]] = {}
@@ -124,14 +125,14 @@ async def measure(http: httpx.AsyncClient, url: str, requests: int, seed: int) -
     results = []
     for read in reads(s, "next_cursor" in probe.json()):
         times: list[float] = []
-        for i in range(requests + 5):
+        for i in range(requests + warmup):
             params = read.params(rng)
             start = time.perf_counter()
             r = await http.get(read.path, params=params, headers=headers[read.user])
             elapsed = (time.perf_counter() - start) * 1000
             if r.status_code != 200:
                 raise SystemExit(f"{read.name}: {r.status_code} {r.text[:300]}")
-            if i >= 5:
+            if i >= warmup:
                 times.append(elapsed)
         body = r.json()
         shown = len(body) if isinstance(body, list) else len(body["items"])
@@ -144,16 +145,16 @@ async def measure(http: httpx.AsyncClient, url: str, requests: int, seed: int) -
     return results
 
 
-async def run(url: str, api: str | None, requests: int, seed: int) -> list[dict[str, Any]]:
+async def run(url: str, api: str | None, requests: int, seed: int, warmup: int = 5) -> list[dict[str, Any]]:
     if api:
-        async with httpx.AsyncClient(base_url=api, timeout=60) as http:
-            return await measure(http, url, requests, seed)
+        async with httpx.AsyncClient(base_url=api, timeout=120) as http:
+            return await measure(http, url, requests, seed, warmup)
     settings = Settings(database_url=url, temporal_address="127.0.0.1:1")  # type: ignore[arg-type]
     client = await Client.connect("127.0.0.1:1", lazy=True)  # reads never call Temporal
     app = create_app(settings, client)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://casehall", timeout=60) as http:
-        return await measure(http, url, requests, seed)
+            transport=httpx.ASGITransport(app=app), base_url="http://casehall", timeout=120) as http:
+        return await measure(http, url, requests, seed, warmup)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="casehall_bench", help="database name with --pgdata or by default")
     parser.add_argument("--api", help="measure this running API (e.g. http://127.0.0.1:8000) instead")
     parser.add_argument("--requests", type=int, default=200, help="requests per read (default 200)")
+    parser.add_argument("--warmup", type=int, default=5, help="requests per read before measuring (default 5)")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         base = server.url(args.database) if server else None
         url = args.url or base or Settings().resolved_database_url().rsplit("/", 1)[0] + f"/{args.database}"
         try:
-            results = asyncio.run(run(url, args.api, args.requests, args.seed))
+            results = asyncio.run(run(url, args.api, args.requests, args.seed, args.warmup))
         except OSError as err:
             print(f"cannot reach the database {url} ({err}): fill one with python -m bench.fill", file=sys.stderr)
             return 1

@@ -142,3 +142,12 @@ def test_read_benchmark_runs(filled: str, tmp_path: Path) -> None:
     rows = {r["read"]: r for r in json.loads(out.read_text())}
     assert {"first page", "deep page (cursor)", "q=<Chinese words>", "inbox (manager)"} <= set(rows)
     assert all(0 < r["p50_ms"] <= r["p99_ms"] for r in rows.values())
+
+
+def test_audit_benchmark_runs() -> None:
+    done = run("bench.audit_replay", "--cases", "4", "--processes", "2", "--year", "1000")
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["cases"] == 4 and figures["history_events"] > 10
+    assert figures["raw_replay_per_s"] > 0 and figures["bulk_audit_per_s"] > 0
+    assert figures["year_hours_extrapolated"] > 0

@@ -1,0 +1,237 @@
+"""Audit at scale: bulk replay against the raw ``Replayer`` on the same histories, and parallel replay.
+
+    python -m bench.audit_replay [--cases 200] [--processes 2] [--year 300000]
+
+Self-contained: starts an embedded PostgreSQL (temporary directory) and Temporal's time-skipping test server with
+encrypted payloads, runs the casehall worker, drives ``--cases`` cases to their end (register, accept, complete,
+callback rated: closed), then measures in one run:
+
+1. **raw**: the histories fetched and decoded once, replayed by one ``temporalio.worker.Replayer`` with the
+   casehall workflows: the engine's own rate, with the SDK's default sandbox and with the audit's workflow runner
+   (``casehall.audit.replay.AUDIT_RUNNER``: casehall's modules imported once, not per history);
+2. **bulk**: ``casehall.audit.checks.audit_cases`` on the same cases (what ``casehall audit replay
+   --closed-between`` runs): each history fetched from Temporal, decoded, replayed, compared with PostgreSQL, and
+   every hash chain verified; its rate and the ratio bulk / raw with the same runner (goal >= 0.8);
+3. **parallel**: the same audit split over ``--processes`` processes; the time a year of a city hall (``--year``
+   closed cases) would take at that rate, extrapolated (the measured figure is the rate).
+"""
+
+import argparse
+import asyncio
+import cProfile
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from casehall.api.intake import RegisterCase, register_case
+from casehall.audit.checks import audit_cases
+from casehall.audit.replay import AUDIT_RUNNER
+from casehall.core.codec import Keyring, data_converter, decode_history
+from casehall.core.db import make_engine, make_sessionmaker
+from casehall.core.settings import Settings
+from casehall.models.case import ApplicantIn
+from casehall.models.commands import Accept, Command, Completion, SatisfactionAnswer
+from casehall.models.enums import Satisfaction
+from casehall.models.ids import case_workflow_id
+from casehall.stack.embedded import EmbeddedPostgres, free_port, temporal_test_server_path
+from casehall.stack.seed import seed_demo
+from casehall.store import queries
+from casehall.store.migrate import upgrade
+from casehall.worker import build_worker, case_activities
+from casehall.workflows.case import CaseWorkflow
+from casehall.workflows.observability import register_search_attributes
+from casehall.workflows.registry import WORKFLOWS
+
+TASK_QUEUE = "casehall-bench-audit"
+MATERIALS = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
+APPLICANT = ApplicantIn(name="审计基准", phone="13800000000", id_number="220201199001011238")
+
+
+async def closed_cases(client: Client, settings: Settings, n: int, concurrency: int = 10) -> list[str]:
+    """``n`` cases driven to ``closed`` by the demo clerk."""
+    sessions = make_sessionmaker(make_engine(settings.resolved_database_url()))
+    async with sessions() as session:
+        user = await queries.user_by_name(session, "clerk")
+    assert user is not None
+    clerk = queries.actor_of(user)
+    numbers: list[str] = []
+    todo = iter(range(n))
+
+    async def lane() -> None:
+        for i in todo:
+            body = RegisterCase(item_code="MKT-001", applicant=APPLICANT, submitted_materials=MATERIALS,
+                                description=f"审计基准案件 {i}")
+            view = await register_case(client, sessions, settings.task_queue, body, clerk)
+            h = client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(view.case_no))
+            await h.execute_update(CaseWorkflow.accept, Command(actor=clerk, body=Accept()))
+            await h.execute_update(CaseWorkflow.complete, Command(actor=clerk, body=Completion(result="办结")))
+            await h.execute_update(CaseWorkflow.record_satisfaction,
+                                   Command(actor=clerk, body=SatisfactionAnswer(grade=Satisfaction.SATISFIED)))
+            numbers.append(view.case_no)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(concurrency):
+            group.create_task(lane())
+    return numbers
+
+
+async def fetch_decoded(client: Client, case_nos: list[str]) -> list[WorkflowHistory]:
+    codec = client.data_converter.payload_codec
+    return [await decode_history(await client.get_workflow_handle(case_workflow_id(n)).fetch_history(), codec)
+            for n in case_nos]
+
+
+async def raw_replay(histories: list[WorkflowHistory], runner: WorkflowRunner | None = None) -> float:
+    """Seconds one Replayer (the SDK's default sandbox, or ``runner``) takes over every history (failures raise)."""
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+                        workflow_runner=runner or SandboxedWorkflowRunner())
+
+    async def feed() -> AsyncIterator[WorkflowHistory]:
+        for h in histories:
+            yield h
+
+    start = time.perf_counter()
+    async with replayer.workflow_replay_iterator(feed()) as results:
+        async for result in results:
+            if result.replay_failure is not None:
+                raise RuntimeError(f"raw replay failed: {result.replay_failure}")
+    return time.perf_counter() - start
+
+
+async def bulk_audit(settings: Settings, address: str, case_nos: list[str], profile: Path | None = None
+                     ) -> tuple[float, int]:
+    """(seconds, cases ok) of ``audit_cases`` over ``case_nos``, with a client of its own (cProfile'd into
+    ``profile`` when given)."""
+    client = await Client.connect(address, data_converter=data_converter(settings))
+    engine = make_engine(settings.resolved_database_url())
+    profiler = cProfile.Profile() if profile else None
+    try:
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        summary = await audit_cases(client, make_sessionmaker(engine), case_nos, source="live")
+        if profiler and profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        return time.perf_counter() - start, sum(c.ok for c in summary.cases)
+    finally:
+        await engine.dispose()
+
+
+def slice_worker(argv: list[str]) -> int:
+    """``--slice URL ADDRESS KEYS FILE``: audit the case numbers in FILE, print (seconds, ok) as JSON."""
+    url, address, keys, numbers = argv
+    settings = Settings(database_url=url, temporal_address=address, codec_keys=keys)  # type: ignore[arg-type]
+    seconds, ok = asyncio.run(bulk_audit(settings, address, json.loads(Path(numbers).read_text())))
+    print(json.dumps({"seconds": seconds, "ok": ok}))
+    return 0
+
+
+def parallel(settings: Settings, keys: str, address: str, case_nos: list[str], processes: int, tmp: Path
+             ) -> tuple[float, float, int]:
+    """(wall seconds, seconds of the slowest process's audit, cases ok) of the audit over ``processes``
+    processes: the wall time includes each process's start (imports, connections)."""
+    procs = []
+    start = time.perf_counter()
+    for k in range(processes):
+        part = tmp / f"slice-{k}.json"
+        part.write_text(json.dumps(case_nos[k::processes]))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "bench.audit_replay", "--slice", settings.resolved_database_url(), address,
+             keys, str(part)], stdout=subprocess.PIPE, text=True))
+    ok, slowest = 0, 0.0
+    for p in procs:
+        out, _ = p.communicate(timeout=3600)
+        if p.returncode != 0:
+            raise RuntimeError(f"a replay process failed with code {p.returncode}")
+        answer = json.loads(out.strip().splitlines()[-1])
+        ok, slowest = ok + answer["ok"], max(slowest, answer["seconds"])
+    return time.perf_counter() - start, slowest, ok
+
+
+async def bench(n: int, processes: int, year: int, tmp: Path, profile: Path | None = None) -> dict[str, float]:
+    pg = EmbeddedPostgres(tmp / "pg", free_port())
+    pg.start(extra_args=("-c", "fsync=off", "-c", "synchronous_commit=off"))
+    try:
+        await upgrade(pg.url())
+        keys = Keyring.generate("bench").dumps()
+        settings = Settings(database_url=pg.url(), temporal_address="unused:0", task_queue=TASK_QUEUE,
+                            codec_keys=keys)  # type: ignore[arg-type]
+        engine = make_engine(pg.url())
+        await seed_demo(make_sessionmaker(engine))
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(temporal_test_server_path()), data_converter=data_converter(keys))
+        try:
+            await register_search_attributes(env.client)  # the workflows upsert them
+            activities = case_activities(make_sessionmaker(engine), settings)
+            async with build_worker(env.client, settings, activities):
+                start = time.perf_counter()
+                case_nos = await closed_cases(env.client, settings, n)
+                made = time.perf_counter() - start
+                print(f"{n} closed cases made in {made:.1f} s", flush=True)
+            address = env.client.service_client.config.target_host
+            start = time.perf_counter()
+            histories = await fetch_decoded(env.client, case_nos)
+            fetched = time.perf_counter() - start
+            events = sum(len(h.events) for h in histories) / len(histories)
+            sandboxed = await raw_replay(histories)
+            raw = await raw_replay(histories, AUDIT_RUNNER)
+            bulk, ok = await bulk_audit(settings, address, case_nos, profile)
+            if ok != n:
+                raise RuntimeError(f"the bulk audit found {n - ok} cases not ok")
+            wall, steady, ok = parallel(settings, keys, address, case_nos, processes, tmp)
+            if ok != n:
+                raise RuntimeError(f"the parallel audit found {n - ok} cases not ok")
+        finally:
+            await env.shutdown()
+            await engine.dispose()
+    finally:
+        pg.stop()
+    startup = wall - steady
+    year_hours = (startup + year / (n / steady)) / 3600
+    figures = {"cases": n, "history_events": round(events, 1), "fetch_decode_per_s": round(n / fetched, 1),
+               "raw_replay_default_sandbox_per_s": round(n / sandboxed, 1),
+               "raw_replay_per_s": round(n / raw, 1), "bulk_audit_per_s": round(n / bulk, 1),
+               "ratio_bulk_raw": round(raw / bulk, 2), "processes": processes,
+               "parallel_audit_per_s": round(n / steady, 1), "parallel_start_s": round(startup, 1),
+               "year_cases": year, "year_hours_extrapolated": round(year_hours, 2)}
+    print(f"histories of {events:.0f} events; fetch + decode {n / fetched:.1f}/s")
+    print(f"raw Replayer, SDK default sandbox      {n / sandboxed:7.1f} cases/s")
+    print(f"raw Replayer, the audit's runner       {n / raw:7.1f} cases/s")
+    print(f"bulk audit (casehall audit replay)     {n / bulk:7.1f} cases/s   ratio bulk/raw {raw / bulk:.2f} "
+          "(same runner; goal >= 0.8)")
+    print(f"parallel audit, {processes} processes         {n / steady:7.1f} cases/s once started "
+          f"({startup:.1f} s to start); a year of {year:,} cases: {year_hours:.1f} h (extrapolated)")
+    print(json.dumps(figures))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--slice"]:
+        return slice_worker(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m bench.audit_replay", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=200, help="closed cases to replay (default 200)")
+    parser.add_argument("--processes", type=int, default=2, help="processes of the parallel replay (default 2)")
+    parser.add_argument("--year", type=int, default=300_000, help="closed cases in a year (default 300000)")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the bulk audit to this file")
+    args = parser.parse_args(argv)
+    if min(args.cases, args.processes, args.year) < 1:
+        parser.error("--cases, --processes and --year must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="casehall-audit-bench-") as tmp:
+        asyncio.run(bench(args.cases, args.processes, args.year, Path(tmp), args.profile))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
