@@ -32,7 +32,7 @@ from casehall.core.settings import Settings
 from casehall.stack.embedded import free_port
 from casehall.stack.seed import DEMO_PASSWORD
 
-ROLES = {"clerk": 8, "manager": 5, "auditor": 5}  # generated requests per operation and mode
+ROLES = {"clerk": 5, "manager": 3, "auditor": 3}  # generated requests per operation and mode
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 # Log-out revokes the token the run uses; the codec endpoint answers the Temporal UI's protobuf payloads.
@@ -45,6 +45,7 @@ class Report:
     requests: int = 0
     statuses: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     failures: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    left_out: list[str] = field(default_factory=list)  # operation and role not reached within the budget
 
     def lines(self) -> list[str]:
         return [f"{where}: {problem}" for where, problems in sorted(self.failures.items()) for problem in problems]
@@ -92,9 +93,13 @@ def fuzz(document: dict[str, Any], base_url: str, tokens: dict[str, str], case_n
         assert isinstance(result, Ok), f"the API's own schema is invalid: {result.err()}"
         operations.append(result.ok())
     deadline = time.monotonic() + BUDGET_SECONDS
-    for role, examples in ROLES.items():
-        for operation in operations:
-            if f"{operation.method.upper()} {operation.path}" in SKIPPED or time.monotonic() > deadline:
+    for operation in operations:  # every role on one operation before the next: the budget cuts all roles alike
+        for role, examples in ROLES.items():
+            label = f"{operation.method.upper()} {operation.path}"
+            if label in SKIPPED:
+                continue
+            if time.monotonic() > deadline:
+                report.left_out.append(f"{label} as {role}")
                 continue
             runs: list[tuple[GenerationMode, dict[str, str] | None]] = [
                 (GenerationMode.POSITIVE, None), (GenerationMode.NEGATIVE, None)]
@@ -138,7 +143,8 @@ async def test_api_conforms_to_its_schema(client: Client, settings: Settings,
         server.should_exit = True
         await serving
     answered = sorted((label, sorted(codes)) for label, codes in report.statuses.items())
-    print(f"\nfuzz: {report.requests} requests over {len(answered)} operations in {elapsed:.0f}s")
+    print(f"\nfuzz: {report.requests} requests over {len(answered)} operations in {elapsed:.0f}s; "
+          f"left out by the time budget: {report.left_out or 'none'}")
     for label, codes in answered:
         print(f"  {label}: {codes}")
     assert report.requests > 500
