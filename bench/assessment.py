@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 
 from bench.fill import start_postgres
 from casehall.assessment import store
@@ -52,7 +53,8 @@ async def load(dsn: str, parents: dict[str, str | None], events: list[Event]) ->
             firsts.setdefault(e.key, e)
             last[e.key] = max(last.get(e.key, 0), e.seq)
         await conn.copy_records_to_table("orders", columns=ORDER_COLUMNS, records=[
-            (k, "closed", "normal", "phone", "010101", "[]", "x", "x", "x", 1, e.at, e.at, "{}", last[k], "[]", "", False, 0, 1)
+            (k, "closed", "normal", "phone", "010101", "[]", "x", "x", "x", 1, e.at, e.at, "{}", last[k], "[]", "",
+             False, 0, 1)
             for k, e in firsts.items()])
         await conn.copy_records_to_table("order_events", columns=EVENT_COLUMNS, records=[
             (e.key, e.seq, e.type, e.at, json.dumps(dict(e.payload)), "0" * 64, "0" * 64) for e in events])
@@ -86,6 +88,7 @@ async def bench(url: str, orders: int, units: int) -> dict[str, Any]:
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as session:
+            await session.execute(text("SET statement_timeout = 0"))  # the full read outlasts the API's limit
             t = time.perf_counter()
             db_tree = await store.tree_of(session, "orders")
             logged = await store.read_events(session, "orders", before=month.end)
@@ -111,6 +114,7 @@ async def bench(url: str, orders: int, units: int) -> dict[str, Any]:
         finally:
             await conn.close()
         async with sessions() as session:
+            await session.execute(text("SET statement_timeout = 0"))
             t = time.perf_counter()
             refolded = await store.refresh(session, "orders")
             out["incremental_refresh_s"] = time.perf_counter() - t
