@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SYSTEM_TOOLS := chromium pdftotext pdffonts pdftoppm
 APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
 
-.PHONY: run test lint bench clean system-tools
+.PHONY: run test lint bench bench-reads bench-audit clean system-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,16 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.case_throughput
+	$(BIN)/python -m bench.twin
+
+# 1,000,000 cases into a fresh database casehall_bench on make run's PostgreSQL, then read latencies from the API
+# (CASES=10000000 for ten million).
+bench-reads: $(STAMP)
+	$(BIN)/python -m bench.fill --cases $${CASES:-1000000} --no-events
+	$(BIN)/python -m bench.reads
+
+bench-audit: $(STAMP)
+	$(BIN)/python -m bench.audit_replay
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
