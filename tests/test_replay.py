@@ -24,6 +24,8 @@ def test_every_kind_of_case_has_a_history() -> None:
     assert current >= KINDS, KINDS - current
     first = {p.stem for p in (ROOT / "v1").glob("*.json")}  # before the command envelope and the recorder
     assert KINDS | {"rectification_before_patch"} <= first
+    second = {p.stem for p in (ROOT / "v2").glob("*.json")}  # before event times were the trigger's moment
+    assert second >= KINDS
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))

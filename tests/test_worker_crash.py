@@ -441,9 +441,6 @@ async def test_killed_workers_leave_database_and_engine_agreeing(
     assert len(cut_off) >= 3, f"only {len(cut_off)} workflows had a workflow task cut off by a kill"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: a query arriving while a local activity runs makes the worker complete the workflow task early; the "
-    "time the workflow read (workflow.now()) then differs from the one a replay computes"))
 async def test_queries_while_cases_work_leave_replay_agreeing(
     dev_env: WorkflowEnvironment, workers: Workers, sessions: async_sessionmaker[AsyncSession],
     actors: dict[str, Actor],

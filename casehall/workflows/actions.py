@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from casehall.workflows import clock
 from casehall.workflows.recorder import in_action
 
 with workflow.unsafe.imports_passed_through():
@@ -53,6 +54,11 @@ class Actions:
     async def run(self, name: str, command: BaseModel, check: Callable[[], None],
                   transition: Callable[[], Awaitable[None]]) -> None:
         """Run the action's transition unless it is a duplicate; ``check`` again first, under the lock."""
+        with clock.triggered():
+            await self._run(name, command, check, transition)
+
+    async def _run(self, name: str, command: BaseModel, check: Callable[[], None],
+                   transition: Callable[[], Awaitable[None]]) -> None:
         async with self.lock:
             if self.repeats(name, command, check):
                 return

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
+from casehall.workflows import clock
+
 Step = tuple[datetime, Callable[[], Awaitable[None]]]
 # Start-to-close timeout of the local activities the workflows run (short database work).
 LOCAL_TIMEOUT = timedelta(seconds=30)
@@ -29,7 +31,8 @@ async def wait_with_schedule(done: Callable[[], bool], steps: Sequence[Step], sk
     for at, action in steps[skip:]:
         if await wait_until(done, at):
             return
-        await action()
+        with clock.triggered():
+            await action()
     await workflow.wait_condition(done)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from casehall.workflows import several_matters, tolerant_acceptance
+from casehall.workflows import clock, several_matters, tolerant_acceptance
 from casehall.workflows.access import require_responsible
 from casehall.workflows.actions import Actions
 from casehall.workflows.assisted_handling import AssistedHandling
@@ -52,18 +52,21 @@ class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
         )
         self.recorder = Recorder(self)
         self.actions = Actions()
+        self.stable_times = False  # set by run (clock.adopt)
         self.consultation: workflow.ChildWorkflowHandle[Any, ConsultationView] | None = None
 
     # ---- the case's life ------------------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: RegisterCaseInput) -> CaseView:
+        self.stable_times = clock.adopt()
         if inp.carried is None:
-            await self._record(EventType.REGISTERED, inp.clerk, {
-                "item": inp.item.code, "submitted": inp.submitted_materials,
-                "missing": self.view.missing_materials, "handling_mode": inp.handling_mode.value,
-                "cross_region_urgent": inp.cross_region_urgent,
-                **({"matters": self.view.matters} if inp.matters else {}),
-            })
+            with clock.triggered():
+                await self._record(EventType.REGISTERED, inp.clerk, {
+                    "item": inp.item.code, "submitted": inp.submitted_materials,
+                    "missing": self.view.missing_materials, "handling_mode": inp.handling_mode.value,
+                    "cross_region_urgent": inp.cross_region_urgent,
+                    **({"matters": self.view.matters} if inp.matters else {}),
+                })
             if inp.matters:
                 await self._run_matters()
         while self.view.status not in FINAL_STATUSES:
@@ -89,13 +92,16 @@ class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
             await workflow.start_child_workflow(CaseWorkflow.run, child, id=ids.case_workflow_id(child.case_no))
             for child in several_matters.matter_inputs(self.inp)
         ]
-        await self._record(EventType.MATTERS_DISPATCHED, None, {"matters": self.view.matters})
+        with clock.triggered():
+            await self._record(EventType.MATTERS_DISPATCHED, None, {"matters": self.view.matters})
         results: list[CaseView] = list(await asyncio.gather(*children))
-        now = workflow.now()
-        self.view.result = several_matters.summary(results)
-        self._set_status(CaseStatus.AWAITING_CALLBACK)
-        await self._record(EventType.MATTERS_FINISHED, None, {"result": self.view.result},
-                           document=several_matters.combined_result(self.view, results, now))
+        finished = max((r.closed_at for r in results if r.closed_at), default=None)
+        with clock.triggered(finished):  # when the last matter was decided: the time its own history holds
+            now = clock.now(self)
+            self.view.result = several_matters.summary(results)
+            self._set_status(CaseStatus.AWAITING_CALLBACK)
+            await self._record(EventType.MATTERS_FINISHED, None, {"result": self.view.result},
+                               document=several_matters.combined_result(self.view, results, now))
 
     # ---- human actions: updates with validators, run one at a time (``Actions``) ------------------------
     @workflow.update
@@ -192,6 +198,10 @@ class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
     @workflow.signal(name="calendar_changed")
     async def calendar_changed(self, change: CalendarChanged) -> None:
         """A new official schedule: recompute a provisional legal deadline from how it was computed."""
+        with clock.triggered():
+            await self._recompute(change)
+
+    async def _recompute(self, change: CalendarChanged) -> None:
         basis = self.view.deadline_basis
         if basis is None or not self.view.deadline_provisional or self.view.status in FINAL_STATUSES:
             return

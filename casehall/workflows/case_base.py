@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from casehall.workflows import tolerant_acceptance
+from casehall.workflows import clock, tolerant_acceptance
 from casehall.workflows.actions import Actions
 from casehall.workflows.blocks import LOCAL_TIMEOUT
 from casehall.workflows.errors import INVALID_STATE, refuse
@@ -45,6 +45,7 @@ class CaseBase:
     inp: RegisterCaseInput
     item: ServiceItemInfo
     view: CaseView
+    stable_times: bool  # event times are the trigger's moment (clock.adopt)
     recorder: Recorder
     actions: Actions
 
@@ -54,7 +55,7 @@ class CaseBase:
     # ---- transitions --------------------------------------------------------------------------------
     async def _accept(self, actor: Actor, event: EventType) -> None:
         """Say yes: no approval. Missing main materials -> one-time notice; secondary -> tolerant acceptance."""
-        now = workflow.now()
+        now = clock.now(self)
         if tolerant_acceptance.main_missing(self.item, self.view.missing_materials):
             self._set_status(CaseStatus.AWAITING_MATERIALS)
             await self._record(EventType.ONE_TIME_NOTICE_ISSUED, actor, {"missing": self.view.missing_materials},
@@ -81,7 +82,7 @@ class CaseBase:
     async def _request_veto(self, actor: Actor, reasons: str, legal_basis: str, basis: dict[str, Any]) -> None:
         """Ask to say no: the case waits for a manager of the item's department."""
         veto = VetoState(requested_by=actor, reasons=reasons, legal_basis=legal_basis,
-                         requested_at=workflow.now(), resume_status=self.view.status)
+                         requested_at=clock.now(self), resume_status=self.view.status)
         self.view.veto = veto
         self._set_status(CaseStatus.VETO_REQUESTED)
         rules = self.item.rules
@@ -95,7 +96,7 @@ class CaseBase:
                            open_task=self._task("veto", Role.MANAGER, f"否决申请: {reasons[:80]}", escalate.at))
 
     async def _resume_clock(self, actor: Actor, event: EventType, close: list[str]) -> None:
-        basis = DeadlineBasis(start=workflow.now(), seconds=self.view.remaining_seconds or 0.0)
+        basis = DeadlineBasis(start=clock.now(self), seconds=self.view.remaining_seconds or 0.0)
         self.view.deadline_basis = basis
         deadline = await self._resumed_deadline(basis)
         self._set_deadline(deadline)
@@ -119,7 +120,7 @@ class CaseBase:
         self.view.satisfaction = grade
         if grade in DISSATISFIED:
             self._set_status(CaseStatus.RECTIFICATION)
-            (due,) = await self._deadlines(workflow.now(), [self.item.rules.rectification_days])
+            (due,) = await self._deadlines(clock.now(self), [self.item.rules.rectification_days])
             self.view.rectification_due = due.at
             await self._record(EventType.CALLBACK_DISSATISFIED, actor,
                                {"grade": grade.value, "comment": comment, "due": due.at.isoformat()},
@@ -142,7 +143,7 @@ class CaseBase:
 
     def _set_status(self, status: CaseStatus) -> None:
         self.view.status = status
-        self.view.phase_started_at = workflow.now()
+        self.view.phase_started_at = clock.now(self)
         self.view.phase_steps_done = 0
 
     def _set_deadline(self, deadline: Deadline) -> None:
@@ -150,7 +151,7 @@ class CaseBase:
 
     def _close(self) -> None:
         self._set_status(CaseStatus.CLOSED)
-        self.view.closed_at = workflow.now()
+        self.view.closed_at = clock.now(self)
 
     def _task(self, kind: str, role: Role, summary: str, due_at: datetime | None = None) -> TaskSpec:
         return TaskSpec(kind=kind, role=role, department_code=self.item.department_code, summary=summary,

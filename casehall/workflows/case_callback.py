@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
+from casehall.workflows import clock
 from casehall.workflows.access import require_decider, require_writer
 from casehall.workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
 from casehall.workflows.case_base import CaseBase
@@ -22,7 +23,8 @@ class CaseCallback(CaseBase):
     async def _callback_phase(self) -> None:
         at = self.view.phase_started_at + timedelta(days=self.item.rules.callback_calendar_days)
         if not await wait_until(self._left(CaseStatus.AWAITING_CALLBACK), at):
-            await self._rate(None, self.item.rules.default_rating, "no answer: default rating")
+            with clock.triggered():
+                await self._rate(None, self.item.rules.default_rating, "no answer: default rating")
 
     async def _rectification_phase(self) -> None:
         """The manager rectifies by the due time, or the director is asked to."""

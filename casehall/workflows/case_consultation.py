@@ -4,6 +4,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from casehall.workflows import clock
 from casehall.workflows.access import require_decider, require_responsible
 from casehall.workflows.case_base import CLERK_STATES, CaseBase
 from casehall.workflows.joint_consultation import JointConsultationWorkflow
@@ -29,7 +30,8 @@ class CaseConsultation(CaseBase):
         assert self.consultation is not None
         result = await self.consultation
         self.consultation = None
-        await self._apply_conclusion(result)
+        with clock.triggered(result.conclusion.at if result.conclusion else None):  # as the consultation holds it
+            await self._apply_conclusion(result)
 
     @workflow.update
     async def convene_consultation(self, cmd: Command[Convene]) -> CaseView:

@@ -3,7 +3,7 @@ director, and the one decision by a manager or director (the rules themselves ar
 
 from temporalio import workflow
 
-from casehall.workflows import no_veto
+from casehall.workflows import clock, no_veto
 from casehall.workflows.access import require_responsible
 from casehall.workflows.blocks import approval_with_escalation
 from casehall.workflows.case_base import CLERK_STATES
@@ -56,7 +56,7 @@ class CaseVeto(CaseConsultation):
         assert veto is not None
         if veto.approve is not None:  # the same decision again: the first answer, nothing recorded
             return
-        now = workflow.now()
+        now = clock.now(self)
         veto.decided_by, veto.approve, veto.instruction = cmd.actor, body.approve, body.instruction
         veto.comment, veto.decided_at = body.comment, now
         payload = {"approve": body.approve, "instruction": body.instruction, "comment": body.comment}

@@ -6,6 +6,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from casehall.workflows import clock
 from casehall.workflows.access import require_lead_manager, require_member, require_writer
 from casehall.workflows.actions import Actions
 from casehall.workflows.blocks import LOCAL_TIMEOUT, wait_with_schedule
@@ -48,16 +49,19 @@ class JointConsultationWorkflow:
         )
         self.recorder = Recorder(self)
         self.actions = Actions()
+        self.stable_times = False  # set by run (clock.adopt)
         self.computed: dict[int, list[Deadline]] = {}  # per schedule version
 
     @workflow.run
     async def run(self, inp: ConsultationInput) -> ConsultationView:
-        if workflow.patched(DEADLINE_WHEN_CONVENED):
-            deadline, *_ = await self._points(self.view.schedule_version)
-            self.view.deadline, self.view.deadline_provisional = deadline.at, deadline.provisional
-        await self._record(E.CONVENED, inp.convened_by, {
-            "lead_department": inp.lead_department, "departments": inp.departments, "question": inp.question,
-            "documents": inp.documents})
+        self.stable_times = clock.adopt()
+        with clock.triggered():
+            if workflow.patched(DEADLINE_WHEN_CONVENED):
+                deadline, *_ = await self._points(self.view.schedule_version)
+                self.view.deadline, self.view.deadline_provisional = deadline.at, deadline.provisional
+            await self._record(E.CONVENED, inp.convened_by, {
+                "lead_department": inp.lead_department, "departments": inp.departments, "question": inp.question,
+                "documents": inp.documents})
         while self.view.status == ConsultationStatus.OPEN:
             version = self.view.schedule_version
             await self._schedule(version)
@@ -110,11 +114,12 @@ class JointConsultationWorkflow:
         return self.view
 
     async def _answer(self, cmd: Command[OpinionBody]) -> None:
+        await self._convened()
         body = cmd.body
         department = body.department_code or cmd.actor.department_code
         versions = self.view.opinions.setdefault(department, [])
         opinion = Opinion(department_code=department, version=len(versions) + 1, decision=body.decision,
-                          text=body.text, legal_basis=body.legal_basis, by=cmd.actor, at=workflow.now())
+                          text=body.text, legal_basis=body.legal_basis, by=cmd.actor, at=clock.now(self))
         versions.append(opinion)
         event = E.OPINION_GIVEN if opinion.version == 1 else E.OPINION_AMENDED
         await self._record(event, cmd.actor, opinion.model_dump(mode="json", exclude={"by", "at"}))
@@ -138,8 +143,9 @@ class JointConsultationWorkflow:
         return self.view
 
     async def _extend(self, cmd: Command[ExtensionBody]) -> None:
+        await self._convened()
         self.view.extensions.append({"days": cmd.body.days, "reason": cmd.body.reason, "by": cmd.actor.username,
-                                     "at": workflow.now().isoformat()})
+                                     "at": clock.now(self).isoformat()})
         self.view.schedule_version += 1
         self.view.steps_done = 0
         await self._record(E.DEADLINE_EXTENDED, cmd.actor, {"days": cmd.body.days, "reason": cmd.body.reason},
@@ -159,9 +165,10 @@ class JointConsultationWorkflow:
         return self.view
 
     async def _conclude(self, cmd: Command[ConclusionBody]) -> None:
+        await self._convened()
         body = cmd.body
         conclusion = Conclusion(decision=body.decision, reasons=body.reasons, legal_basis=body.legal_basis,
-                                follows=body.follows, by=cmd.actor, at=workflow.now(), no_answer=self.view.missing())
+                                follows=body.follows, by=cmd.actor, at=clock.now(self), no_answer=self.view.missing())
         self.view.conclusion = conclusion
         self.view.status = ConsultationStatus.CONCLUDED
         await self._record(E.CONCLUDED, cmd.actor, conclusion.model_dump(mode="json", exclude={"by", "at"}),
@@ -191,6 +198,11 @@ class JointConsultationWorkflow:
         return self.view
 
     # ---- helpers ---------------------------------------------------------------------------------
+    async def _convened(self) -> None:
+        """Answers wait until the consultation's "convened" is stored: it is always its first event."""
+        if workflow.patched(DEADLINE_WHEN_CONVENED):
+            await workflow.wait_condition(lambda: self.recorder.stored_seq >= 1)
+
     def _require_open(self) -> None:
         if self.view.status != ConsultationStatus.OPEN:
             raise refuse(INVALID_STATE, N_("consultation {consultation_id} is already concluded"),

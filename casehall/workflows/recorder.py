@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from casehall.workflows import clock
 from casehall.workflows.errors import INVALID, refuse
 
 with workflow.unsafe.imports_passed_through():
@@ -64,7 +65,7 @@ class Recorder:
         async with self.lock:
             view = self.owner.view
             view.last_seq += 1
-            seq, at, snapshot = view.last_seq, workflow.now(), view.model_copy(deep=True)
+            seq, at, snapshot = view.last_seq, clock.now(self.owner), view.model_copy(deep=True)
             while True:
                 try:
                     await persist(seq, at, snapshot)
