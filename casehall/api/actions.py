@@ -65,8 +65,10 @@ async def run_update(state: StateDep, handle: WorkflowHandle[Any, Any], update: 
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
         try:
-            status = (await handle.describe()).status
-        except RPCError:
+            status = (await handle.describe(rpc_timeout=state.settings.temporal_rpc_timeout)).status
+        except RPCError as gone:
+            if gone.status != RPCStatusCode.NOT_FOUND:  # the engine is unreachable: 503, not "closed"
+                raise
             raise Closed("this case is closed: no further action can be recorded") from None
         if status != WorkflowExecutionStatus.RUNNING:
             raise Closed("this case is closed: no further action can be recorded") from None

@@ -23,7 +23,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.core.i18n import negotiate, parse, translate
@@ -331,6 +331,11 @@ async def _unknown_item(request: Request, err: Exception) -> JSONResponse:
     return error_response(request, 422, "unknown_item", _message(request, err)[0], field="item_code")
 
 
+async def _already_started(request: Request, err: Exception) -> JSONResponse:
+    return error_response(request, 409, "conflict", translate(N_("a case with this number is already running"),
+                                                              language(request)))
+
+
 async def _rpc(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RPCError)
     lang = language(request)
@@ -339,7 +344,9 @@ async def _rpc(request: Request, err: Exception) -> JSONResponse:
             return error_response(request, 409, "closed", translate(
                 N_("this case is already closed: no further action can be recorded"), lang))
         return error_response(request, 404, "not_found", translate(N_("no such case is running"), lang))
-    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+    # FAILED_PRECONDITION: the workflow task failed (a worker died in the middle): it is retried; so may the caller.
+    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.FAILED_PRECONDITION,
+                      RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED):
         return error_response(request, 503, "engine_unavailable", translate(
             N_("the workflow engine is not reachable; try again shortly"), lang), headers={"Retry-After": RETRY_AFTER})
     if err.status == RPCStatusCode.ALREADY_EXISTS:
@@ -437,6 +444,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RPCError, _rpc)
+    app.add_exception_handler(WorkflowAlreadyStartedError, _already_started)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Closed, _closed)
     app.add_exception_handler(UnknownItem, _unknown_item)

@@ -3,12 +3,14 @@
 Case numbers are taken before the workflow starts; when the start fails (Temporal unreachable) the number is voided
 with its reason (``case_number_voids``), so a gap in a day's numbers is always explained."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.core.db import transaction
 from casehall.models.case import (
@@ -26,6 +28,10 @@ from casehall.models.text import Code, Line, Name, OptionalText
 from casehall.store import queries, repository
 from casehall.store.queries import COMBINED_ITEM
 from casehall.workflows.case import CaseWorkflow
+
+# A worker that died mid-task makes the engine refuse updates for a moment (FAILED_PRECONDITION).
+TRANSIENT = {RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+REGISTRATION_TRIES = 4
 
 
 class RegisterCase(BaseModel):
@@ -88,7 +94,14 @@ async def _start(client: Client, sessions: async_sessionmaker[AsyncSession], tas
             await repository.void_case_no(session, inp.case_no, f"workflow not started: {type(err).__name__}: "
                                           f"{str(err)[:300]}", datetime.now(UTC))
         raise
-    return await handle.execute_update(CaseWorkflow.registration, rpc_timeout=rpc_timeout)
+    for attempt in range(REGISTRATION_TRIES):  # the case exists now: waiting for its registration is safe to repeat
+        try:
+            return await handle.execute_update(CaseWorkflow.registration, rpc_timeout=rpc_timeout)
+        except RPCError as err:
+            if err.status not in TRANSIENT or attempt == REGISTRATION_TRIES - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 async def register_case(

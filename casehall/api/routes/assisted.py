@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from casehall.api.actions import IdempotencyKey, act, actor_named, case_public
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
+from casehall.api.params import CaseNo
 from casehall.api.schemas import CasePublic
 from casehall.models.commands import Helper, Signature
 from casehall.models.consultation import ConsultationView
@@ -27,14 +28,14 @@ class AssistedCase(BaseModel):
 
 
 @router.post("/cases/{case_no}/helper")
-async def assign_helper(case_no: str, body: HelperBody, state: StateDep, actor: CurrentActor,
+async def assign_helper(case_no: CaseNo, body: HelperBody, state: StateDep, actor: CurrentActor,
                         key: IdempotencyKey = None) -> CasePublic:
     helper = await actor_named(state, body.username, "username")
     return await act(state, actor, case_no, CaseWorkflow.assign_helper, Helper(helper=helper), key)
 
 
 @router.post("/cases/{case_no}/signatures")
-async def sign(case_no: str, body: Signature, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None
+async def sign(case_no: CaseNo, body: Signature, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None
                ) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.sign_on_behalf, body, key)
 

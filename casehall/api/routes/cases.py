@@ -1,7 +1,6 @@
 """Cases: register, read, search, and every human action (each one a validated workflow update). Action routes pass
 the body as it came; the actor is the authenticated user; ``Idempotency-Key`` makes a retried call safe."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -21,6 +20,7 @@ from casehall.api.actions import (
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
 from casehall.api.errors import NotFound
 from casehall.api.intake import RegisterCase, RegisterCombined, register_case, register_combined
+from casehall.api.params import BoundedDatetime, CaseNo, Code, Id, Limit, Offset, SearchText
 from casehall.api.schemas import CaseList, CasePublic, DocumentPublic, EventPublic
 from casehall.documents.pdf import render_document
 from casehall.models.commands import (
@@ -64,7 +64,7 @@ async def register_several(body: RegisterCombined, state: StateDep, actor: Curre
 
 
 @router.get("/{case_no}/matters")
-async def matters(case_no: str, session: SessionDep, actor: CurrentActor) -> list[CasePublic]:
+async def matters(case_no: CaseNo, session: SessionDep, actor: CurrentActor) -> list[CasePublic]:
     """The matters of a combined case, in one place for the first-responsible clerk."""
     await load_case(session, case_no)
     return [await case_public(session, actor, c) for c in await queries.matters_of(session, case_no)]
@@ -73,10 +73,9 @@ async def matters(case_no: str, session: SessionDep, actor: CurrentActor) -> lis
 @router.get("")
 async def search(
     session: SessionDep, actor: CurrentActor,
-    status: CaseStatus | None = None, department: str | None = None, clerk_id: int | None = None,
-    overdue: bool | None = None, registered_from: datetime | None = None, registered_to: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    status: CaseStatus | None = None, department: Code | None = None, clerk_id: Id | None = None,
+    overdue: bool | None = None, registered_from: BoundedDatetime | None = None,
+    registered_to: BoundedDatetime | None = None, q: SearchText | None = None, offset: Offset = 0, limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     count: Annotated[Literal["estimate", "exact"], Query(
         description="estimate: exact up to 1,000 matches, then the planner's estimate; exact: up to 100,000")
@@ -98,24 +97,24 @@ async def search(
 
 
 @router.get("/{case_no}")
-async def get_case(case_no: str, session: SessionDep, actor: CurrentActor) -> CasePublic:
+async def get_case(case_no: CaseNo, session: SessionDep, actor: CurrentActor) -> CasePublic:
     return await case_public(session, actor, await load_case(session, case_no))
 
 
 @router.get("/{case_no}/events")
-async def events(case_no: str, session: SessionDep, actor: CurrentActor) -> list[EventPublic]:
+async def events(case_no: CaseNo, session: SessionDep, actor: CurrentActor) -> list[EventPublic]:
     await load_case(session, case_no)
     return [EventPublic.of(e) for e in await queries.case_events(session, case_no)]
 
 
 @router.get("/{case_no}/documents")
-async def documents(case_no: str, session: SessionDep, actor: CurrentActor) -> list[DocumentPublic]:
+async def documents(case_no: CaseNo, session: SessionDep, actor: CurrentActor) -> list[DocumentPublic]:
     await load_case(session, case_no)
     return [DocumentPublic.of(d) for d in await queries.case_documents(session, case_no)]
 
 
 @router.get("/{case_no}/documents/{doc_id}.pdf", response_class=Response)
-async def download(case_no: str, doc_id: int, session: SessionDep, actor: CurrentActor) -> Response:
+async def download(case_no: CaseNo, doc_id: Id, session: SessionDep, actor: CurrentActor) -> Response:
     doc = await session.get(Document, doc_id)
     if doc is None or doc.case_no != case_no:
         raise NotFound(f"case {case_no} has no document {doc_id}")
@@ -126,30 +125,30 @@ async def download(case_no: str, doc_id: int, session: SessionDep, actor: Curren
 
 
 @router.post("/{case_no}/accept")
-async def accept(case_no: str, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None) -> CasePublic:
+async def accept(case_no: CaseNo, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.accept, Accept(), key)
 
 
 @router.post("/{case_no}/supplements")
-async def supplement(case_no: str, body: Supplement, state: StateDep, actor: CurrentActor,
+async def supplement(case_no: CaseNo, body: Supplement, state: StateDep, actor: CurrentActor,
                      key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.supplement, body, key)
 
 
 @router.post("/{case_no}/supplements/overdue-decision")
-async def overdue_supplement(case_no: str, body: OverdueSupplementDecision, state: StateDep, actor: CurrentActor,
+async def overdue_supplement(case_no: CaseNo, body: OverdueSupplementDecision, state: StateDep, actor: CurrentActor,
                              key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.decide_overdue_supplement, body, key)
 
 
 @router.post("/{case_no}/veto")
-async def request_veto(case_no: str, body: VetoRequest, state: StateDep, actor: CurrentActor,
+async def request_veto(case_no: CaseNo, body: VetoRequest, state: StateDep, actor: CurrentActor,
                        key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.request_veto, body, key)
 
 
 @router.post("/{case_no}/veto/decision")
-async def decide_veto(case_no: str, body: VetoDecision, state: StateDep, actor: CurrentActor,
+async def decide_veto(case_no: CaseNo, body: VetoDecision, state: StateDep, actor: CurrentActor,
                       key: IdempotencyKey = None) -> CasePublic:
     if body.consultation is not None:
         spec = body.consultation
@@ -163,31 +162,31 @@ class HandoverBody(BaseModel):
 
 
 @router.post("/{case_no}/handover")
-async def handover(case_no: str, body: HandoverBody, state: StateDep, actor: CurrentActor,
+async def handover(case_no: CaseNo, body: HandoverBody, state: StateDep, actor: CurrentActor,
                    key: IdempotencyKey = None) -> CasePublic:
     to = await actor_named(state, body.to_username, "to_username")
     return await act(state, actor, case_no, CaseWorkflow.handover, Handover(to=to, reason=body.reason), key)
 
 
 @router.post("/{case_no}/handling")
-async def arrange_handling(case_no: str, body: Handling, state: StateDep, actor: CurrentActor,
+async def arrange_handling(case_no: CaseNo, body: Handling, state: StateDep, actor: CurrentActor,
                            key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.arrange_handling, body, key)
 
 
 @router.post("/{case_no}/complete")
-async def complete(case_no: str, body: Completion, state: StateDep, actor: CurrentActor,
+async def complete(case_no: CaseNo, body: Completion, state: StateDep, actor: CurrentActor,
                    key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.complete, body, key)
 
 
 @router.post("/{case_no}/satisfaction")
-async def satisfaction(case_no: str, body: SatisfactionAnswer, state: StateDep, actor: CurrentActor,
+async def satisfaction(case_no: CaseNo, body: SatisfactionAnswer, state: StateDep, actor: CurrentActor,
                        key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.record_satisfaction, body, key)
 
 
 @router.post("/{case_no}/rectification")
-async def rectify(case_no: str, body: Completion, state: StateDep, actor: CurrentActor,
+async def rectify(case_no: CaseNo, body: Completion, state: StateDep, actor: CurrentActor,
                   key: IdempotencyKey = None) -> CasePublic:
     return await act(state, actor, case_no, CaseWorkflow.rectify, body, key)

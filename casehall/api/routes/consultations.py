@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from casehall.api.actions import IdempotencyKey, act, require_departments, run_update
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
 from casehall.api.errors import Closed, NotFound
+from casehall.api.params import CaseNo
 from casehall.api.schemas import CasePublic
 from casehall.documents.pdf import render_document
 from casehall.models.case import Actor
@@ -58,7 +59,7 @@ async def _update(state: StateDep, actor: Actor, consultation_id: str, update: A
 
 
 @router.post("/cases/{case_no}/consultations")
-async def convene(case_no: str, body: Convene, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None
+async def convene(case_no: CaseNo, body: Convene, state: StateDep, actor: CurrentActor, key: IdempotencyKey = None
                   ) -> CasePublic:
     await require_departments(state, [body.lead_department], "lead_department")
     await require_departments(state, body.departments, "departments")
@@ -66,37 +67,37 @@ async def convene(case_no: str, body: Convene, state: StateDep, actor: CurrentAc
 
 
 @router.get("/cases/{case_no}/consultations")
-async def of_case(case_no: str, session: SessionDep, actor: CurrentActor) -> list[ConsultationView]:
+async def of_case(case_no: CaseNo, session: SessionDep, actor: CurrentActor) -> list[ConsultationView]:
     rows = await queries.consultations_of(session, [case_no])
     return [ConsultationView.model_validate(r.state) for r in rows
             if sees_consultation(actor, r.lead_department, r.departments)]
 
 
 @router.get("/consultations/{consultation_id}")
-async def get(consultation_id: str, session: SessionDep, actor: CurrentActor) -> ConsultationView:
+async def get(consultation_id: CaseNo, session: SessionDep, actor: CurrentActor) -> ConsultationView:
     return await _visible(session, actor, consultation_id)
 
 
 @router.post("/consultations/{consultation_id}/opinions")
-async def answer(consultation_id: str, body: OpinionBody, state: StateDep, actor: CurrentActor,
+async def answer(consultation_id: CaseNo, body: OpinionBody, state: StateDep, actor: CurrentActor,
                  key: IdempotencyKey = None) -> ConsultationView:
     return await _update(state, actor, consultation_id, JointConsultationWorkflow.answer, body, key)
 
 
 @router.post("/consultations/{consultation_id}/extension")
-async def extend(consultation_id: str, body: ExtensionBody, state: StateDep, actor: CurrentActor,
+async def extend(consultation_id: CaseNo, body: ExtensionBody, state: StateDep, actor: CurrentActor,
                  key: IdempotencyKey = None) -> ConsultationView:
     return await _update(state, actor, consultation_id, JointConsultationWorkflow.extend, body, key)
 
 
 @router.post("/consultations/{consultation_id}/conclusion")
-async def conclude(consultation_id: str, body: ConclusionBody, state: StateDep, actor: CurrentActor,
+async def conclude(consultation_id: CaseNo, body: ConclusionBody, state: StateDep, actor: CurrentActor,
                    key: IdempotencyKey = None) -> ConsultationView:
     return await _update(state, actor, consultation_id, JointConsultationWorkflow.conclude, body, key)
 
 
 @router.get("/consultations/{consultation_id}/minutes.pdf", response_class=Response)
-async def minutes(consultation_id: str, state: StateDep, actor: CurrentActor) -> Response:
+async def minutes(consultation_id: CaseNo, state: StateDep, actor: CurrentActor) -> Response:
     """联合会商纪要: a draft while open; numbered and frozen once concluded (the first download issues it)."""
     async with state.sessions() as session:
         view = await _visible(session, actor, consultation_id)
