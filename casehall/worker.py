@@ -12,9 +12,10 @@ from temporalio.worker import Worker
 
 from casehall.activities.case import CaseActivities
 from casehall.activities.hotline import OrderActivities
+from casehall.assessment.activity import AssessmentActivities
 from casehall.audit.archive import archive_periodically
 from casehall.calendar.store import CalendarStore
-from casehall.core.db import make_engine, make_sessionmaker
+from casehall.core.db import engine_for, make_sessionmaker
 from casehall.core.metrics import install_worker_metrics
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
@@ -27,15 +28,16 @@ log = logging.getLogger("casehall.worker")
 
 
 class WorkerActivities(CaseActivities):
-    """The activities of cases and of hotline orders, on one pool and one calendar cache."""
+    """The activities of cases, hotline orders and the monthly assessment, on one pool and one calendar cache."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         calendars = CalendarStore(sessions, settings)
         super().__init__(CaseStore(sessions), calendars)
         self.orders = OrderActivities(OrderStore(sessions), calendars)
+        self.assessment = AssessmentActivities(sessions)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [*super().all(), *self.orders.all()]
+        return [*super().all(), *self.orders.all(), *self.assessment.all()]
 
 
 def case_activities(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> CaseActivities:
@@ -54,7 +56,7 @@ def build_worker(client: Client, settings: Settings, activities: CaseActivities)
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
-    engine = make_engine(settings.resolved_database_url())
+    engine = engine_for(settings)
     sessions = make_sessionmaker(engine)
     client = client or await connect(settings.resolved_temporal_address(), settings.temporal_namespace, settings)
     await ensure_search_attributes(client, settings.temporal_namespace)  # the workflows upsert them

@@ -70,7 +70,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """The factory ``casehall api`` gives uvicorn when it runs several worker processes (settings from the
     environment, each process with its own pool and Temporal connection, logging like its parent)."""
-    from casehall.stack.runtime import configure_logging
+    from casehall.core.logs import configure_logging
 
     settings = Settings()
     configure_logging(settings)

@@ -18,6 +18,7 @@ from casehall.cli.keys import keys_app
 from casehall.cli.report import report_app
 from casehall.cli.seed import seed
 from casehall.cli.temporal import temporal_app
+from casehall.core.logs import configure_logging
 from casehall.core.metrics import install_worker_metrics
 from casehall.core.settings import Settings
 from casehall.stack.embedded import (
@@ -31,7 +32,6 @@ from casehall.stack.runtime import (
     StartupError,
     check_database,
     check_schema,
-    configure_logging,
     connect_temporal,
     prepare_database,
     serve,
