@@ -44,6 +44,7 @@ ADMIN_ONLY = (F, F, F, F, F, OK, U)
 HOTLINE_ONLY = (F, F, F, F, F, F, U)  # hotline centre and units; hall users are none of them
 HOTLINE_READ = (F, F, F, F, OK, F, U)  # the centre, units, and auditors read orders
 API_KEY = (F, F, F, F, F, F, F)  # Open311 clients: an API key, not a sign-in
+ASSESSMENT = (F, F, F, F, OK, OK, U)  # the hotline units' figures: auditors, admins (and supervisors, unit heads)
 # sees_consultation: the lead (MKT) and consulted (HOUSING) departments and auditors; clerk, director and admin are
 # of CITY, which takes no part.
 CONSULTATION_READERS = (F, OK, OK, F, OK, F, U)
@@ -126,6 +127,21 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {
     ("POST", "/orders/{order_no}/extension/decision"): (HOTLINE_ONLY, {"approve": True}),
     ("POST", "/orders/{order_no}/reply"): (HOTLINE_ONLY, {"result": "已修复"}),
     ("POST", "/orders/{order_no}/callback"): (HOTLINE_ONLY, {"solved": True, "grade": "satisfied"}),
+    ("POST", "/orders/{order_no}/acceptance"): (HOTLINE_ONLY, {"accept": True}),
+    ("POST", "/orders/{order_no}/appeal"): (HOTLINE_ONLY, {"reason": "评价与事实不符"}),
+    ("POST", "/orders/{order_no}/appeal/decision"): (HOTLINE_ONLY, {"uphold": True, "opinion": "评价不实"}),
+    ("POST", "/orders/{order_no}/review"): (HOTLINE_ONLY, {"reason": "不满意答复"}),
+    ("POST", "/orders/{order_no}/review/decision"): (HOTLINE_ONLY, {"uphold": True, "opinion": "答复成立"}),
+    ("GET", "/hotline/petitions/figures"): (HOTLINE_READ, None),
+    ("GET", "/assessment/orders/{order_no}/chain"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/periods"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/rates"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/units/{unit}/trend"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/{period}/export.csv"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/{period}/export.pdf"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/{period}/units"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/{period}/units/{unit}"): (ASSESSMENT, None),
+    ("GET", "/assessment/{domain}/{period}/units/{unit}/drill"): (ASSESSMENT, None),
     ("GET", "/knowledge"): (HOTLINE_READ, None),
     ("GET", "/hotline/catalogue"): (HOTLINE_READ, None),
     ("GET", "/units/{unit_code}/figures"): (HOTLINE_READ, None),
@@ -150,7 +166,8 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 # here once the hotline validators check the role first.
 CHECKS_STATE_FIRST = {(method, f"/orders/{{order_no}}/{action}", "auditor") for method, action in [
     ("POST", "sign"), ("POST", "return"), ("POST", "return/decision"), ("POST", "extension"),
-    ("POST", "extension/decision"), ("POST", "reply")]}  # HEAD mirrors GET; OPTIONS is the codec's CORS preflight
+    ("POST", "extension/decision"), ("POST", "reply"), ("POST", "acceptance"), ("POST", "appeal")]}
+# HEAD mirrors GET; OPTIONS is the codec's CORS preflight
 
 
 def endpoints(app: FastAPI) -> set[tuple[str, str]]:
@@ -209,8 +226,10 @@ async def test_every_role_on_every_endpoint(app: FastAPI, http: httpx.AsyncClien
     reads = {"case_no": shared, "consultation_id": consultation_id, "doc_id": "1", "order_no": order_no,
              "unit_code": "MKT", "scope": "user", "subject": "nobody", "path": "app.js", "lang": "zh_CN",
              "name": "redoc.standalone.js", "year": "2027", "month": "1", "service_code": "010101",
-             "service_request_id": "12345-20260101-0001", "token": "nope"}
-    query = {"/audit/export": {"case_no": shared}, "/knowledge": {"q": "停水"},
+             "service_request_id": "12345-20260101-0001", "token": "nope", "domain": "orders",
+             "period": "2026-11", "unit": "CENTRE"}
+    query = {"/audit/export": {"case_no": shared},
+             "/assessment/{domain}/{period}/units/{unit}/drill": {"rate": "completed"}, "/knowledge": {"q": "停水"},
              "/orders/duplicates": {"category": "010101", "address": "人民大街1号"},
              "/calendar/deadline": {"start": "2027-01-04T10:00:00+08:00", "working_days": "3"}}
     mismatches: list[str] = []
