@@ -160,14 +160,13 @@ PREPARE: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "/cases/{case_no}/satisfaction": [("clerk", "accept", {}), ("clerk", "complete", {"result": "已办结"})],
     "/cases/{case_no}/veto/decision": [("clerk", "veto", {"reasons": "不符合条件", "legal_basis": "《条例》第十二条"})],
 }
-SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}  # HEAD mirrors GET; OPTIONS is the codec's CORS preflight
 # Known deviations, pinned so that a fix shows: the order workflow's validators check the order's state before the
 # auditor's role, so an auditor (who may read orders) meets 409 instead of 403 on these writes. Remove a row from
 # here once the hotline validators check the role first.
 CHECKS_STATE_FIRST = {(method, f"/orders/{{order_no}}/{action}", "auditor") for method, action in [
     ("POST", "sign"), ("POST", "return"), ("POST", "return/decision"), ("POST", "extension"),
     ("POST", "extension/decision"), ("POST", "reply"), ("POST", "acceptance"), ("POST", "appeal")]}
-# HEAD mirrors GET; OPTIONS is the codec's CORS preflight
 
 
 def endpoints(app: FastAPI) -> set[tuple[str, str]]:
