@@ -74,6 +74,11 @@ async def record_event(session: AsyncSession, inp: RecordEventInput) -> bool:
     actor_id = inp.actor.user_id if inp.actor else None
     payload = inp.payload | ({"actor": inp.actor.username} if inp.actor else {})
     prev_hash = prev or GENESIS
+    earlier = await session.scalar(  # a first attempt of this very transition, if a crashed task wrote one
+        select(col(CaseEvent.at)).where(col(CaseEvent.case_no) == case_no, col(CaseEvent.seq) == inp.seq))
+    if earlier is not None and earlier != inp.at:  # the tasks it closed were closed at its time: move them
+        await session.execute(update(Task).where(col(Task.case_no) == case_no, col(Task.consultation_id).is_(None),
+                                                 col(Task.closed_at) == earlier).values(closed_at=inp.at))
     values = {"type": kind, "actor_id": actor_id, "actor_role": inp.actor.role.value if inp.actor else None,
               "at": inp.at, "payload": payload, "prev_hash": prev_hash,
               "hash": event_hash(prev_hash, case_no, inp.seq, kind, actor_id, inp.at, payload)}

@@ -59,6 +59,7 @@ class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
     @workflow.run
     async def run(self, inp: RegisterCaseInput) -> CaseView:
         self.stable_times = clock.adopt()
+        self.recorder.published.adopt()
         if inp.carried is None:
             with clock.triggered():
                 await self._record(EventType.REGISTERED, inp.clerk, {

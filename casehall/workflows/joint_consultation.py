@@ -55,6 +55,7 @@ class JointConsultationWorkflow:
     @workflow.run
     async def run(self, inp: ConsultationInput) -> ConsultationView:
         self.stable_times = clock.adopt()
+        self.recorder.published.adopt()
         with clock.triggered():
             if workflow.patched(DEADLINE_WHEN_CONVENED):
                 deadline, *_ = await self._points(self.view.schedule_version)

@@ -27,7 +27,9 @@ with workflow.unsafe.imports_passed_through():
     from casehall.models.enums import FINAL_STATUSES
     from casehall.models.hotline import ORDER_FINAL, OrderView
 
-PATCH = "search-attributes"
+PATCH = "search-attributes"  # decided at the first transition (histories recorded before "…-at-start")
+PATCH_AT_START = "search-attributes-at-start"  # decided once, first thing in run: a replay decides it at the same
+# point (a patch decided after a local activity can land in another workflow task on replay)
 
 CASE_NO = SearchAttributeKey.for_keyword("CaseNo")  # the case number; a consultation's case; a hotline order's
 DEPARTMENT = SearchAttributeKey.for_keyword("DepartmentCode")  # the item's / lead / current unit
@@ -117,6 +119,11 @@ class Published:
 
     def __init__(self) -> None:
         self.search: dict[str, Any] = {}
+        self.at_start: bool | None = None  # set by ``adopt``
+
+    def adopt(self) -> None:
+        """Call first thing in the workflow's run."""
+        self.at_start = workflow.patched(PATCH_AT_START)
 
     def recorded(self, event: str, seq: int, before: Any, after: Any) -> None:
         """After a transition is stored: count it, and upsert the search attributes that changed."""
@@ -131,7 +138,7 @@ class Published:
                 1, {"kind": kind, "status": str(getattr(after, "status", ""))})
         if is_escalation(event):
             meter.create_counter("casehall_escalations", "matters handed up").add(1, attrs)
-        if not workflow.patched(PATCH):
+        if not (self.at_start or workflow.patched(PATCH)):
             return
         now = values(after)
         changes = updates(self.search, now)

@@ -46,6 +46,7 @@ class OrderWorkflow(OrderPetition):
 
     @workflow.run
     async def run(self, inp: StartOrderInput) -> OrderView:
+        self.recorder.published.adopt()
         call = inp.call
         petition: dict[str, str] = {}
         if self._is_petition():  # the statutory clock of the acceptance decision starts at receipt
