@@ -26,6 +26,8 @@ def test_every_kind_of_case_has_a_history() -> None:
     assert KINDS | {"rectification_before_patch"} <= first
     second = {p.stem for p in (ROOT / "v2").glob("*.json")}  # before event times were the trigger's moment
     assert second >= KINDS
+    third = {p.stem for p in (ROOT / "v3").glob("*.json")}  # before the patches were decided at the start of run
+    assert third >= KINDS
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
