@@ -1,0 +1,40 @@
+"""admin changes: every change an administrator makes to accounts (who, when, what changed; never a password)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "admin_changes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("actor_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
+        sa.Column("actor_username", sa.String(length=64), nullable=False),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=24), nullable=False),
+        sa.Column("target_user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
+        sa.Column("target", sa.String(length=80), nullable=False),
+        sa.Column("changes", JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
+    op.create_index("ix_admin_changes_at", "admin_changes", ["at"])
+    op.create_index("ix_admin_changes_target", "admin_changes", ["target"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_admin_changes_target", table_name="admin_changes")
+    op.drop_index("ix_admin_changes_at", table_name="admin_changes")
+    op.drop_table("admin_changes")
