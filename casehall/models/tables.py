@@ -78,6 +78,22 @@ class SignInLock(SQLModel, table=True):
     locked_until: datetime | None = _ts(nullable=True)
 
 
+class AdminChange(SQLModel, table=True):
+    """One change an administrator made to an account or a lock (migration 0012): who, when, from where, what;
+    ``changes`` maps each field to ``[before, after]`` (a password is recorded as changed, never its value)."""
+
+    __tablename__ = "admin_changes"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")  # None: the operator's command line
+    actor_username: str = Field(max_length=64)
+    address: str = Field(max_length=64)
+    action: str = Field(max_length=24)  # create | update | disable | enable | reset_password | unlock
+    target_user_id: int | None = Field(default=None, foreign_key="users.id")
+    target: str = Field(max_length=80, index=True)  # the username, or "scope:subject" of a lock
+    changes: dict[str, Any] = _json()
+
+
 class ServiceItem(SQLModel, table=True):
     """An entry of the catalogue of service items (办事事项)."""
 
