@@ -2,10 +2,11 @@
 and by the API for reads and registration. Refusals name the rule, in the user's language via their message id."""
 
 from collections.abc import Iterable
+from typing import Literal
 
 from temporalio import workflow
 
-from casehall.workflows.errors import FORBIDDEN, INVALID, refuse
+from casehall.workflows.errors import CONFLICT, FORBIDDEN, INVALID, refuse
 
 with workflow.unsafe.imports_passed_through():
     from casehall.models.case import Actor, CaseView, ServiceItemInfo
@@ -115,6 +116,36 @@ def require_audit_of(actor: Actor, case_no: str, department_path: list[str]) -> 
 def require_calendar_admin(actor: Actor) -> None:
     if actor.role not in CALENDAR_ADMINS:
         raise refuse(FORBIDDEN, N_("only an administrator may import calendars"))
+
+
+# ---- user administration ----------------------------------------------------------------------------------------
+# Administrators manage the accounts: list, create, edit, disable and enable, reset passwords, lift sign-in locks,
+# read the sign-in log. The log of those changes is read by administrators and by auditors too (auditors oversee
+# the administrators and change nothing); the sign-in log stays with the administrators (addresses, lock work).
+# An administrator never disables or changes the role of their own account (another administrator does, so that
+# nobody locks themselves out by a slip); the last active administrator is never disabled or demoted (a state of
+# the accounts, checked by the store under a lock).
+USER_ADMINS = frozenset({Role.ADMIN})
+ADMIN_CHANGE_READERS = frozenset({Role.ADMIN, Role.AUDITOR})
+
+
+def require_user_admin(actor: Actor) -> None:
+    if actor.role not in USER_ADMINS:
+        raise refuse(FORBIDDEN, N_("only an administrator may manage user accounts"))
+
+
+def require_admin_change_reader(actor: Actor) -> None:
+    if actor.role not in ADMIN_CHANGE_READERS:
+        raise refuse(FORBIDDEN, N_("only administrators and auditors may read the log of account changes"))
+
+
+def require_other_account(actor: Actor, username: str, what: Literal["disable", "change_role"]) -> None:
+    """An administrator neither disables nor changes the role of their own account."""
+    require_user_admin(actor)
+    if actor.username == username:
+        if what == "disable":
+            raise refuse(CONFLICT, N_("you cannot disable your own account: ask another administrator"))
+        raise refuse(CONFLICT, N_("you cannot change your own role: ask another administrator"))
 
 
 def sees_consultation(actor: Actor, lead_department: str, departments: list[str]) -> bool:
