@@ -11,6 +11,7 @@ from casehall.api.deps import AppState, bounded_client, request_sessionmaker
 from casehall.api.middleware import RequestLimits
 from casehall.api.params import refuse_hostile_input
 from casehall.api.routes import (
+    admin_users,
     assessment,
     assisted,
     audit,
@@ -62,7 +63,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
         app.add_middleware(HTTPMetrics)
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit, codec,
-                   orders, open311, assessment):
+                   orders, open311, assessment, admin_users):
         app.include_router(module.router)
     return app
 

@@ -1,4 +1,5 @@
 """User administration used by ``casehall users``: add, list, disable, enable, reset-password, unlock, sign-ins.
+Changes are recorded in the account changes (``admin_changes``) as made by ``cli:<system user>``.
 
 Passwords set here pass the minimum policy (``casehall.core.security.check_password_policy``); the demo users are
 seeded directly with the demo password and do not."""
@@ -13,15 +14,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from casehall.core.db import open_sessions, transaction
 from casehall.core.security import check_password_policy, hash_password
 from casehall.core.settings import Settings
 from casehall.models.enums import Role
-from casehall.models.tables import Department, SignInLog, User
+from casehall.models.tables import SignInLog, User
 from casehall.stack.runtime import StartupError, check_database
-from casehall.store import accounts, repository
+from casehall.store import accounts
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -35,18 +35,17 @@ async def create_user(settings: Settings, username: str, role: str, department: 
     check_password_policy(password, username)
     await check_database(settings)
     async with open_sessions(settings.resolved_database_url()) as sessions, transaction(sessions) as session:
-        await _require_department(session, department)
-        user = await repository.add_user(session, User(
-            username=username, display_name=name, role=role, department_code=department,
-            password_hash=hash_password(password)))
-        if user is None:
-            raise ValueError(f"a user named {username!r} already exists")
-        return user
+        return await accounts.create_user(session, operator(), username, name, role, department,
+                                          hash_password(password))
 
 
-async def _require_department(session: AsyncSession, code: str) -> None:
-    if await session.get(Department, code) is None:
-        raise ValueError(f"no department with code {code!r}")
+def operator() -> accounts.Changer:
+    """The command line as the author of a change (recorded in the account changes): the system account running it."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):
+        name = "unknown"
+    return accounts.Changer(None, f"cli:{name}"[:64], "command line")
 
 
 async def list_accounts(settings: Settings) -> list[accounts.Account]:
@@ -65,7 +64,7 @@ async def set_active(settings: Settings, username: str, active: bool) -> User:
     """Enable or disable a user (disabling ends their sessions at once)."""
     await check_database(settings)
     async with open_sessions(settings.resolved_database_url()) as sessions, transaction(sessions) as session:
-        return await accounts.set_active(session, username, active)
+        return await accounts.set_active(session, username, active, operator())
 
 
 async def reset_password(settings: Settings, username: str, password: str) -> User:
@@ -73,13 +72,13 @@ async def reset_password(settings: Settings, username: str, password: str) -> Us
     check_password_policy(password, username)
     await check_database(settings)
     async with open_sessions(settings.resolved_database_url()) as sessions, transaction(sessions) as session:
-        return await accounts.set_password_hash(session, username, hash_password(password))
+        return await accounts.set_password_hash(session, username, hash_password(password), operator())
 
 
 async def unlock(settings: Settings, scope: str, subject: str) -> bool:
     await check_database(settings)
     async with open_sessions(settings.resolved_database_url()) as sessions, transaction(sessions) as session:
-        return await accounts.unlock(session, scope, subject)
+        return await accounts.unlock(session, scope, subject, operator())
 
 
 async def sign_ins(settings: Settings, username: str | None, limit: int) -> list[SignInLog]:

@@ -4,6 +4,9 @@ import functools
 import hashlib
 import hmac
 import secrets
+from typing import Any
+
+from casehall.models.messages import N_
 
 
 def hash_password(password: str) -> str:
@@ -35,7 +38,11 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class WeakPassword(ValueError):
-    """A password refused by the policy; the message says why."""
+    """A password refused by the policy; ``str()`` says why in English, ``msgid`` and ``params`` translate it."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid.format(**params))
+        self.msgid, self.params = msgid, params
 
 
 def check_password_policy(password: str, username: str) -> None:
@@ -43,13 +50,14 @@ def check_password_policy(password: str, username: str) -> None:
     username (nor containing it), and characters of at least two kinds among lower case, upper case, digits and
     others. Raises ``WeakPassword``."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"the password needs at least {MIN_PASSWORD_LENGTH} characters, it has {len(password)}")
+        raise WeakPassword(N_("the password needs at least {minimum} characters, it has {length}"),
+                           minimum=MIN_PASSWORD_LENGTH, length=len(password))
     if username and username.casefold() in password.casefold():
-        raise WeakPassword("the password must not be or contain the username")
+        raise WeakPassword(N_("the password must not be or contain the username"))
     kinds = {_kind(c) for c in password}
     if len(kinds) < 2:
-        raise WeakPassword("the password must mix at least two kinds of characters: lower case, upper case, "
-                           "digits, others")
+        raise WeakPassword(N_("the password must mix at least two kinds of characters: lower case, upper case, "
+                              "digits, others"))
 
 
 def _kind(char: str) -> str:

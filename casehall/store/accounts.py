@@ -1,5 +1,6 @@
 """Sign-in bookkeeping: tokens with absolute and idle time-outs, log-outs, failed log-ins counted per username and
-per address with temporary locks, the sign-in log, and the account changes of ``casehall users``.
+per address with temporary locks, the sign-in log; and account administration (the admin screen and ``casehall
+users``): create, edit, disable, enable, reset passwords, lift locks, each change recorded in ``admin_changes``.
 
 Every function works in the caller's session; the caller commits (``authenticate`` commits its own small writes,
 as it runs before the request's work)."""
@@ -8,15 +9,16 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from casehall.core.security import burn_password_check, new_token, token_digest, verify_password
 from casehall.core.settings import Settings
-from casehall.models.tables import ApiToken, SignInLock, SignInLog, User
+from casehall.models.tables import AdminChange, ApiToken, Department, SignInLock, SignInLog, User
 
 TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most this often
 USER, ADDRESS = "user", "address"
@@ -196,13 +198,156 @@ async def locks(session: AsyncSession, now: datetime | None = None) -> list[Lock
     return [Lock(r.scope, r.subject, r.locked_until) for r in rows if r.locked_until is not None]
 
 
-async def unlock(session: AsyncSession, scope: str, subject: str) -> bool:
-    """Lift a lock (and forget the failures counted); False if there was none."""
+async def unlock(session: AsyncSession, scope: str, subject: str, by: "Changer | None" = None) -> bool:
+    """Lift a lock (and forget the failures counted); False if there was none. Recorded when ``by`` is given."""
     result = await session.execute(delete(SignInLock).where(col(SignInLock.scope) == scope,
                                                             col(SignInLock.subject) == _short(subject)))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    lifted = bool(result.rowcount)  # type: ignore[attr-defined]
+    if lifted and by is not None:
+        await record_change(session, by, Action.UNLOCK, f"{scope}:{_short(subject)}",
+                            {"scope": scope, "subject": _short(subject)})
+    return lifted
 
 
+# ---- account administration: every change recorded in admin_changes -------------------------------------------
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DISABLE = "disable"
+    ENABLE = "enable"
+    RESET_PASSWORD = "reset_password"
+    UNLOCK = "unlock"
+
+
+@dataclass(frozen=True)
+class Changer:
+    """Who changes accounts and from where: a signed-in administrator, or the command line (``user_id`` None)."""
+
+    user_id: int | None
+    username: str
+    address: str
+
+
+class AccountRefused(ValueError):
+    """A change the accounts' state does not allow; ``subject`` is the username or code it is about."""
+
+    def __init__(self, message: str, subject: str) -> None:
+        super().__init__(message)
+        self.subject = subject
+
+
+class UsernameTaken(AccountRefused):
+    """Another account has this username."""
+
+
+class UnknownDepartment(AccountRefused):
+    """No department has this code."""
+
+
+class LastAdmin(AccountRefused):
+    """The change would leave no active administrator."""
+
+
+ADMIN = "admin"
+EDITABLE = ("display_name", "title", "role", "department_code")  # what ``update_user`` may change
+
+
+async def record_change(session: AsyncSession, by: Changer, action: Action, target: str, changes: dict[str, Any],
+                        target_user_id: int | None = None) -> None:
+    """One entry of the account changes' log (never a password: callers record that it changed, not its value)."""
+    session.add(AdminChange(at=_now(), actor_id=by.user_id, actor_username=_short(by.username),
+                            address=_short(by.address), action=action.value, target=target[:80],
+                            target_user_id=target_user_id, changes=changes))
+
+
+async def _require_department(session: AsyncSession, code: str) -> None:
+    if await session.get(Department, code) is None:
+        raise UnknownDepartment(f"no department with code {code!r}", code)
+
+
+async def _keep_an_admin(session: AsyncSession, user: User) -> None:
+    """Refuse to disable or demote ``user`` if no other active administrator would remain. The active
+    administrators' rows are locked first, so two administrators disabling each other at once cannot both pass."""
+    admins = set((await session.scalars(select(col(User.id)).where(col(User.role) == ADMIN, col(User.active))
+                                        .order_by(col(User.id)).with_for_update())).all())
+    if user.role == ADMIN and user.active and not admins - {user.id}:
+        raise LastAdmin(f"{user.username} is the last active administrator: enable or create another "
+                        "administrator first", user.username)
+
+
+async def create_user(session: AsyncSession, by: Changer, username: str, display_name: str, role: str,
+                      department_code: str, password_hash: str, title: str = "") -> User:
+    """A new active account (the password already checked and hashed); UsernameTaken if the name is used."""
+    await _require_department(session, department_code)
+    user = User(username=username, display_name=display_name, role=role, department_code=department_code,
+                title=title, password_hash=password_hash, active=True)
+    values = user.model_dump(exclude={"id"})
+    user.id = await session.scalar(insert(User).values(**values).on_conflict_do_nothing(index_elements=["username"])
+                                   .returning(col(User.id)))
+    if user.id is None:
+        raise UsernameTaken(f"a user named {username!r} already exists", username)
+    await record_change(session, by, Action.CREATE, username, {k: values[k] for k in (*EDITABLE, "active")}, user.id)
+    return user
+
+
+async def update_user(session: AsyncSession, by: Changer, username: str, **fields: str) -> User:
+    """Change some of the name, title, role and department (``EDITABLE``); records what differs, if anything."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    user = await _user(session, username, lock=True)
+    changes = {k: [getattr(user, k), v] for k, v in fields.items() if getattr(user, k) != v}
+    if "department_code" in changes:
+        await _require_department(session, fields["department_code"])
+    if "role" in changes:
+        await _keep_an_admin(session, user)
+    if changes:
+        for k, (_, v) in changes.items():
+            setattr(user, k, v)
+        await record_change(session, by, Action.UPDATE, username, changes, user.id)
+    return user
+
+
+async def set_active(session: AsyncSession, username: str, active: bool, by: Changer) -> User:
+    """Enable or disable an account; disabling revokes its tokens at once (and never leaves no administrator).
+    Recorded when the account changes."""
+    user = await _user(session, username, lock=True)
+    assert user.id is not None
+    if not active:
+        await _keep_an_admin(session, user)
+        ended = await revoke_tokens(session, user.id)
+        if user.active:
+            user.active = False
+            await record_change(session, by, Action.DISABLE, username,
+                                {"active": [True, False], "sessions_ended": ended}, user.id)
+    elif not user.active:
+        user.active = True
+        await record_change(session, by, Action.ENABLE, username, {"active": [False, True]}, user.id)
+    return user
+
+
+async def set_password_hash(session: AsyncSession, username: str, password_hash: str, by: Changer) -> User:
+    """A new password (already hashed): revokes the user's tokens and lifts the lock on their name; recorded
+    (that it changed, never the password)."""
+    user = await _user(session, username, lock=True)
+    user.password_hash = password_hash
+    assert user.id is not None
+    ended = await revoke_tokens(session, user.id)
+    lifted = await unlock(session, USER, username)
+    await record_change(session, by, Action.RESET_PASSWORD, username,
+                        {"password": "changed", "sessions_ended": ended, "lock_lifted": lifted}, user.id)
+    return user
+
+
+async def _user(session: AsyncSession, username: str, lock: bool = False) -> User:
+    stmt = select(User).where(col(User.username) == username)
+    user = await session.scalar(stmt.with_for_update() if lock else stmt)
+    if user is None:
+        raise LookupError(f"no user named {username}")
+    return user
+
+
+# ---- reads: accounts, the sign-in log, the account changes -----------------------------------------------------
 @dataclass
 class Account:
     user: User
@@ -210,51 +355,99 @@ class Account:
     locked_until: datetime | None
 
 
-async def accounts(session: AsyncSession, now: datetime | None = None) -> list[Account]:
-    """Every user with their last successful sign-in and the lock on their name, if any."""
+@dataclass(frozen=True)
+class AccountFilter:
+    username: str | None = None
+    department: str | None = None
+    role: str | None = None
+    active: bool | None = None
+    text: str | None = None  # a part of the username or of the name
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _account_conditions(where: AccountFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if where.username:
+        found.append(col(User.username) == where.username)
+    if where.department:
+        found.append(col(User.department_code) == where.department)
+    if where.role:
+        found.append(col(User.role) == where.role)
+    if where.active is not None:
+        found.append(col(User.active) == where.active)
+    if where.text:
+        pattern = _like(where.text)
+        found.append(or_(col(User.username).ilike(pattern, escape="\\"),
+                         col(User.display_name).ilike(pattern, escape="\\")))
+    return found
+
+
+async def accounts(session: AsyncSession, now: datetime | None = None, where: AccountFilter | None = None,
+                   offset: int = 0, limit: int | None = None) -> list[Account]:
+    """Users (all, or those matching ``where``; a page when ``limit`` is given) by username, with their last
+    successful sign-in and the lock on their name, if any."""
     now = now or _now()
-    last = (select(col(SignInLog.user_id), func.max(col(SignInLog.at)).label("at"))
-            .where(col(SignInLog.outcome) == Outcome.OK.value).group_by(col(SignInLog.user_id)).subquery())
-    lock = (select(col(SignInLock.subject), col(SignInLock.locked_until))
-            .where(col(SignInLock.scope) == USER, col(SignInLock.locked_until) > now).subquery())
-    rows = await session.execute(
-        select(User, last.c.at, lock.c.locked_until)
-        .outerjoin(last, last.c.user_id == col(User.id))
-        .outerjoin(lock, lock.c.subject == col(User.username))
-        .order_by(col(User.username)))
-    return [Account(user, at, until) for user, at, until in rows.all()]
+    last = (select(func.max(col(SignInLog.at))).where(col(SignInLog.user_id) == col(User.id),
+                                                      col(SignInLog.outcome) == Outcome.OK.value)
+            .correlate(User).scalar_subquery())
+    lock = (select(col(SignInLock.locked_until)).where(col(SignInLock.scope) == USER,
+                                                       col(SignInLock.subject) == col(User.username),
+                                                       col(SignInLock.locked_until) > now)
+            .correlate(User).scalar_subquery())
+    stmt = (select(User, last, lock).where(*_account_conditions(where or AccountFilter()))
+            .order_by(col(User.username)).offset(offset).limit(limit))
+    return [Account(user, at, until) for user, at, until in (await session.execute(stmt)).all()]
 
 
-async def set_active(session: AsyncSession, username: str, active: bool) -> User:
-    """Enable or disable an account; disabling revokes its tokens."""
-    user = await _user(session, username)
-    user.active = active
-    if not active:
-        assert user.id is not None
-        await revoke_tokens(session, user.id)
-    return user
+async def count_accounts(session: AsyncSession, where: AccountFilter) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User).where(*_account_conditions(where))) or 0)
 
 
-async def set_password_hash(session: AsyncSession, username: str, password_hash: str) -> User:
-    """A new password (already hashed): revokes the user's tokens and lifts the lock on their name."""
-    user = await _user(session, username)
-    user.password_hash = password_hash
-    assert user.id is not None
-    await revoke_tokens(session, user.id)
-    await unlock(session, USER, username)
-    return user
-
-
-async def _user(session: AsyncSession, username: str) -> User:
-    user = await session.scalar(select(User).where(col(User.username) == username))
-    if user is None:
-        raise LookupError(f"no user named {username!r}")
-    return user
-
-
-async def sign_ins(session: AsyncSession, username: str | None = None, limit: int = 50) -> list[SignInLog]:
-    """The newest entries of the sign-in log, of one username when given."""
-    stmt = select(SignInLog).order_by(col(SignInLog.at).desc(), col(SignInLog.id).desc()).limit(limit)
+def _sign_in_conditions(username: str | None, outcome: str | None) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
     if username:
-        stmt = stmt.where(col(SignInLog.username) == username)
+        found.append(col(SignInLog.username) == username)
+    if outcome:
+        found.append(col(SignInLog.outcome) == outcome)
+    return found
+
+
+async def sign_ins(session: AsyncSession, username: str | None = None, limit: int = 50, offset: int = 0,
+                   outcome: str | None = None) -> list[SignInLog]:
+    """The sign-in log, newest first: of one username (as typed) and one outcome when given."""
+    stmt = (select(SignInLog).where(*_sign_in_conditions(username, outcome))
+            .order_by(col(SignInLog.at).desc(), col(SignInLog.id).desc()).offset(offset).limit(limit))
     return list((await session.scalars(stmt)).all())
+
+
+async def count_sign_ins(session: AsyncSession, username: str | None = None, outcome: str | None = None) -> int:
+    stmt = select(func.count()).select_from(SignInLog).where(*_sign_in_conditions(username, outcome))
+    return int(await session.scalar(stmt) or 0)
+
+
+def _change_conditions(target: str | None, actor: str | None, action: str | None) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if target:
+        found.append(col(AdminChange.target) == target)
+    if actor:
+        found.append(col(AdminChange.actor_username) == actor)
+    if action:
+        found.append(col(AdminChange.action) == action)
+    return found
+
+
+async def changes(session: AsyncSession, target: str | None = None, actor: str | None = None,
+                  action: str | None = None, offset: int = 0, limit: int = 50) -> list[AdminChange]:
+    """The account changes, newest first: about one account (or lock), by one administrator, of one kind."""
+    stmt = (select(AdminChange).where(*_change_conditions(target, actor, action))
+            .order_by(col(AdminChange.at).desc(), col(AdminChange.id).desc()).offset(offset).limit(limit))
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_changes(session: AsyncSession, target: str | None = None, actor: str | None = None,
+                        action: str | None = None) -> int:
+    stmt = select(func.count()).select_from(AdminChange).where(*_change_conditions(target, actor, action))
+    return int(await session.scalar(stmt) or 0)

@@ -86,8 +86,11 @@ async def list_locks(session: SessionDep) -> list[LockPublic]:
 
 
 @router.delete("/admin/locks/{scope}/{subject}", status_code=204, dependencies=[require_roles(Role.ADMIN)])
-async def lift_lock(scope: Literal["user", "address"], subject: str, session: SessionDep) -> None:
-    """Lift a lock before its time (the person was identified at the window)."""
-    if not await accounts.unlock(session, scope, subject):
+async def lift_lock(scope: Literal["user", "address"], subject: str, user: CurrentUser, request: Request,
+                    session: SessionDep) -> None:
+    """Lift a lock before its time (the person was identified at the window); recorded in the account changes."""
+    assert user.id is not None
+    by = accounts.Changer(user.id, user.username, client_address(request))
+    if not await accounts.unlock(session, scope, subject, by):
         raise HTTPException(404, f"no lock on {scope} {subject!r}")
     await session.commit()
