@@ -28,6 +28,8 @@ class Department(SQLModel, table=True):
     doc_prefix: str = Field(default="", max_length=16)  # of the document number, e.g. 长政服 in 长政服不受〔2026〕12号
     reconsideration_body: str = ""  # where an applicant applies for administrative reconsideration
     court: str = ""  # where an applicant brings an administrative lawsuit
+    active: bool = True  # False: taken out of use (kept for the cases and documents that name it)
+    version: int = 1  # raised by every edit (``casehall.store.catalogue``): an edit from an older version is refused
 
 
 class UserBase(SQLModel):
@@ -104,7 +106,27 @@ class ServiceItem(SQLModel, table=True):
     time_limit_days: int
     expedited_days: int
     materials: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
-    rules: dict[str, Any] = _json()  # veto / supplement / callback timings, see casehall.models.payloads.ItemRules
+    rules: dict[str, Any] = _json()  # veto / supplement / callback timings, see casehall.models.case.ItemRules
+    withdrawn_at: datetime | None = _ts(nullable=True)  # set: not offered for new cases; its cases keep it
+    version: int = 1  # raised by every edit (``casehall.store.catalogue``): an edit from an older version is refused
+
+
+class CatalogueChange(SQLModel, table=True):
+    """A change of the department tree or the service catalogue: who, when, what before and after, and why."""
+
+    __tablename__ = "catalogue_changes"
+    __table_args__ = (Index("ix_catalogue_changes_subject", "entity", "code", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, index=True)
+    actor_id: int = Field(foreign_key="users.id")
+    actor_username: str = Field(max_length=64)
+    address: str = Field(max_length=64)  # where the change came from
+    entity: str = Field(max_length=16)  # department | item
+    code: str = Field(max_length=32)
+    action: str = Field(max_length=16)  # created | updated | deactivated | reactivated | deleted | withdrawn | ...
+    reason: str = ""
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
 
 
 class Case(SQLModel, table=True):
