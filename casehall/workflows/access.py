@@ -148,6 +148,25 @@ def require_other_account(actor: Actor, username: str, what: Literal["disable", 
         raise refuse(CONFLICT, N_("you cannot change your own role: ask another administrator"))
 
 
+# ---- the department tree and the service catalogue -----------------------------------------------------------------
+# Everyone signed in reads the service items (a clerk chooses one). Administrators create and edit departments and
+# items, take departments out of use and withdraw items; the tree with what each department holds and the log of
+# every change are read by administrators and auditors (who oversee them and change nothing).
+CATALOGUE_ADMINS = frozenset({Role.ADMIN})
+CATALOGUE_OVERSEERS = frozenset({Role.ADMIN, Role.AUDITOR})
+
+
+def require_catalogue_admin(actor: Actor) -> None:
+    if actor.role not in CATALOGUE_ADMINS:
+        raise refuse(FORBIDDEN, N_("only an administrator may change the departments and the service catalogue"))
+
+
+def require_catalogue_overseer(actor: Actor) -> None:
+    if actor.role not in CATALOGUE_OVERSEERS:
+        raise refuse(FORBIDDEN, N_("only administrators and auditors may read the department tree's administration "
+                                   "and the log of catalogue changes"))
+
+
 def sees_consultation(actor: Actor, lead_department: str, departments: list[str]) -> bool:
     """Auditors and the users of the departments taking part."""
     return actor.role == Role.AUDITOR or actor.department_code in [lead_department, *departments]
