@@ -29,6 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from casehall.core.i18n import negotiate, parse, translate
 from casehall.models.identity import IdentityError
 from casehall.models.messages import N_
+from casehall.store.catalogue import CatalogueRefused
 from casehall.workflows.errors import CONFLICT, FORBIDDEN, INVALID, INVALID_STATE
 
 log = logging.getLogger(__name__)
@@ -331,6 +332,16 @@ async def _unknown_item(request: Request, err: Exception) -> JSONResponse:
     return error_response(request, 422, "unknown_item", _message(request, err)[0], field="item_code")
 
 
+_CATALOGUE = {"invalid": (422, "invalid"), "conflict": (409, "conflict"), "unknown": (404, "not_found")}
+
+
+async def _catalogue(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, CatalogueRefused)
+    status, code = _CATALOGUE[err.answer]
+    return error_response(request, status, code, translate(err.msgid, language(request), **err.params),
+                          field=err.field)
+
+
 async def _already_started(request: Request, err: Exception) -> JSONResponse:
     return error_response(request, 409, "conflict", translate(N_("a case with this number is already running"),
                                                               language(request)))
@@ -448,5 +459,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Closed, _closed)
     app.add_exception_handler(UnknownItem, _unknown_item)
+    app.add_exception_handler(CatalogueRefused, _catalogue)
     app.add_middleware(CatchAll)
     app.router.responses = {**ERROR_RESPONSES, **app.router.responses}
