@@ -24,6 +24,7 @@ from casehall.models.case import (
 )
 from casehall.models.enums import Channel, HandlingMode
 from casehall.models.ids import case_workflow_id, matter_case_no
+from casehall.models.messages import N_
 from casehall.models.text import Code, Line, Name, OptionalText
 from casehall.store import queries, repository
 from casehall.store.queries import COMBINED_ITEM
@@ -68,10 +69,14 @@ class UnknownItem(LookupError):
     """An item code or material name the catalogue does not know (answered 422)."""
 
 
-async def _item(session: AsyncSession, code: str, submitted: list[str]) -> ServiceItemInfo:
+async def _item(session: AsyncSession, code: str, submitted: list[str], tz: str) -> ServiceItemInfo:
+    """The item as the case will keep it, whatever the catalogue says later; a withdrawn item is refused."""
     item = await queries.service_item(session, code)
     if item is None:
         raise UnknownItem(f"no service item with code {code!r}")
+    if (withdrawn := await queries.withdrawn_at(session, code)) is not None:
+        raise UnknownItem(N_("service item {code} was withdrawn from the catalogue on {date}: it cannot be chosen "
+                             "for new cases").format(code=code, date=withdrawn.astimezone(ZoneInfo(tz)).date()))
     unknown = sorted(set(submitted) - {m.name for m in item.materials})
     if unknown:
         known = "、".join(m.name for m in item.materials) or "none"
@@ -109,7 +114,7 @@ async def register_case(
     tz: str = "Asia/Shanghai", prefix: str = "HALL", rpc_timeout: timedelta | None = None,
 ) -> CaseView:
     async with transaction(sessions) as session:
-        item = await _item(session, body.item_code, body.submitted_materials)
+        item = await _item(session, body.item_code, body.submitted_materials, tz)
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
     inp = RegisterCaseInput(case_no=case_no, item=item, clerk=clerk, applicant=_kept(body.applicant),
                             **body.model_dump(exclude={"item_code", "applicant"}))
@@ -127,7 +132,7 @@ async def register_combined(
             raise UnknownItem(f"the catalogue lacks the combined item {COMBINED_ITEM}: run casehall migrate")
         items = []
         for matter in body.matters:
-            items.append(await _item(session, matter.item_code, matter.submitted_materials))
+            items.append(await _item(session, matter.item_code, matter.submitted_materials, tz))
         case_no = await repository.next_case_no(session, prefix, datetime.now(ZoneInfo(tz)).date())
     matters = [MatterInput(case_no=matter_case_no(case_no, n), item=item, submitted_materials=m.submitted_materials)
                for n, (item, m) in enumerate(zip(items, body.matters, strict=True), start=1)]

@@ -79,6 +79,12 @@ async def service_item(session: AsyncSession, code: str) -> ServiceItemInfo | No
     )
 
 
+async def withdrawn_at(session: AsyncSession, code: str) -> datetime | None:
+    """When the item was withdrawn from the catalogue (None: it is offered, or unknown)."""
+    item = await session.get(ServiceItem, code)
+    return item.withdrawn_at if item is not None else None
+
+
 async def service_items(session: AsyncSession) -> Sequence[ServiceItem]:
     return (await session.scalars(select(ServiceItem).order_by(col(ServiceItem.code)))).all()
 
