@@ -45,6 +45,7 @@ HOTLINE_ONLY = (F, F, F, F, F, F, U)  # hotline centre and units; hall users are
 HOTLINE_READ = (F, F, F, F, OK, F, U)  # the centre, units, and auditors read orders
 API_KEY = (F, F, F, F, F, F, F)  # Open311 clients: an API key, not a sign-in
 ASSESSMENT = (F, F, F, F, OK, OK, U)  # the hotline units' figures: auditors, admins (and supervisors, unit heads)
+ACCOUNT_CHANGES = (F, F, F, F, OK, OK, U)  # require_admin_change_reader: admins and the auditors overseeing them
 # sees_consultation: the lead (MKT) and consulted (HOUSING) departments and auditors; clerk, director and admin are
 # of CITY, which takes no part.
 CONSULTATION_READERS = (F, OK, OK, F, OK, F, U)
@@ -72,6 +73,16 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {
     ("GET", "/auth/me"): (SIGNED_IN, None),
     ("GET", "/admin/locks"): (ADMIN_ONLY, None),
     ("DELETE", "/admin/locks/{scope}/{subject}"): (ADMIN_ONLY, None),
+    ("GET", "/admin/users"): (ADMIN_ONLY, None),
+    ("POST", "/admin/users"): (ADMIN_ONLY, {"username": "matrix.clerk", "display_name": "矩阵", "role": "clerk",
+                                            "department_code": "MKT", "password": "Window-2026"}),
+    ("GET", "/admin/users/{username}"): (ADMIN_ONLY, None),
+    ("PATCH", "/admin/users/{username}"): (ADMIN_ONLY, {"title": "科员"}),
+    ("POST", "/admin/users/{username}/disable"): (ADMIN_ONLY, None),
+    ("POST", "/admin/users/{username}/enable"): (ADMIN_ONLY, None),
+    ("POST", "/admin/users/{username}/password"): (ADMIN_ONLY, {"password": "Window-2026"}),
+    ("GET", "/admin/sign-ins"): (ADMIN_ONLY, None),
+    ("GET", "/admin/changes"): (ACCOUNT_CHANGES, None),
     ("POST", "/cases"): (CASE_WORKERS, CASE),
     ("POST", "/cases/combined"): (CASE_WORKERS, {"applicant": APPLICANT, "matters": [
         {"item_code": "MKT-001", "submitted_materials": ALL_MKT}, HOUSING_MATTER]}),
@@ -226,7 +237,7 @@ async def test_every_role_on_every_endpoint(app: FastAPI, http: httpx.AsyncClien
              "unit_code": "MKT", "scope": "user", "subject": "nobody", "path": "app.js", "lang": "zh_CN",
              "name": "redoc.standalone.js", "year": "2027", "month": "1", "service_code": "010101",
              "service_request_id": "12345-20260101-0001", "token": "nope", "domain": "orders",
-             "period": "2026-11", "unit": "CENTRE"}
+             "period": "2026-11", "unit": "CENTRE", "username": "nobody"}
     query = {"/audit/export": {"case_no": shared},
              "/assessment/{domain}/{period}/units/{unit}/drill": {"rate": "completed"}, "/knowledge": {"q": "停水"},
              "/orders/duplicates": {"category": "010101", "address": "人民大街1号"},

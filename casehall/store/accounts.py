@@ -265,11 +265,17 @@ async def _require_department(session: AsyncSession, code: str) -> None:
         raise UnknownDepartment(f"no department with code {code!r}", code)
 
 
-async def _keep_an_admin(session: AsyncSession, user: User) -> None:
-    """Refuse to disable or demote ``user`` if no other active administrator would remain. The active
-    administrators' rows are locked first, so two administrators disabling each other at once cannot both pass."""
-    admins = set((await session.scalars(select(col(User.id)).where(col(User.role) == ADMIN, col(User.active))
-                                        .order_by(col(User.id)).with_for_update())).all())
+async def _lock_admins(session: AsyncSession) -> set[int]:
+    """Lock the active administrators' rows (by id, before any other user row, so that two changes never wait on
+    each other) and return their ids: two administrators disabling each other at once are served one after the
+    other, and the second sees the first's change."""
+    stmt = (select(col(User.id)).where(col(User.role) == ADMIN, col(User.active)).order_by(col(User.id))
+            .with_for_update())
+    return {i for i in (await session.scalars(stmt)).all() if i is not None}
+
+
+def _keep_an_admin(user: User, admins: set[int]) -> None:
+    """Refuse to disable or demote ``user`` if no other active administrator would remain."""
     if user.role == ADMIN and user.active and not admins - {user.id}:
         raise LastAdmin(f"{user.username} is the last active administrator: enable or create another "
                         "administrator first", user.username)
@@ -295,12 +301,13 @@ async def update_user(session: AsyncSession, by: Changer, username: str, **field
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise TypeError(f"not editable: {sorted(unknown)}")
+    admins = await _lock_admins(session) if "role" in fields else set()
     user = await _user(session, username, lock=True)
     changes = {k: [getattr(user, k), v] for k, v in fields.items() if getattr(user, k) != v}
     if "department_code" in changes:
         await _require_department(session, fields["department_code"])
     if "role" in changes:
-        await _keep_an_admin(session, user)
+        _keep_an_admin(user, admins)
     if changes:
         for k, (_, v) in changes.items():
             setattr(user, k, v)
@@ -311,10 +318,11 @@ async def update_user(session: AsyncSession, by: Changer, username: str, **field
 async def set_active(session: AsyncSession, username: str, active: bool, by: Changer) -> User:
     """Enable or disable an account; disabling revokes its tokens at once (and never leaves no administrator).
     Recorded when the account changes."""
+    admins = await _lock_admins(session) if not active else set()
     user = await _user(session, username, lock=True)
     assert user.id is not None
     if not active:
-        await _keep_an_admin(session, user)
+        _keep_an_admin(user, admins)
         ended = await revoke_tokens(session, user.id)
         if user.active:
             user.active = False
