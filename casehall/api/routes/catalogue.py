@@ -55,10 +55,10 @@ async def items(session: SessionDep, _: CurrentActor) -> list[ItemPublic]:
     return [store.item_public(item) for item in await queries.service_items(session)]
 
 
-@router.get("/items/{code}")
-async def item(code: CodePath, session: SessionDep, _: CurrentActor) -> ItemDetail:
+@router.get("/items/{item_code}")
+async def item(item_code: CodePath, session: SessionDep, _: CurrentActor) -> ItemDetail:
     """One item with the number of cases registered on it (and still open)."""
-    return await store.item_detail(session, code)
+    return await store.item_detail(session, item_code)
 
 
 @router.post("/items", status_code=201)
@@ -67,24 +67,24 @@ async def create_item(body: ItemIn, state: StateDep, who: EditorDep) -> ItemPubl
         return store.item_public(await store.create_item(session, who, body, datetime.now(UTC)))
 
 
-@router.patch("/items/{code}")
-async def update_item(code: CodePath, body: ItemPatch, state: StateDep, who: EditorDep) -> ItemPublic:
+@router.patch("/items/{item_code}")
+async def update_item(item_code: CodePath, body: ItemPatch, state: StateDep, who: EditorDep) -> ItemPublic:
     """Change an item for the cases registered from now on; ``version`` is the one the change was made from."""
     async with transaction(state.sessions) as session:
-        return store.item_public(await store.update_item(session, who, code, body, datetime.now(UTC)))
+        return store.item_public(await store.update_item(session, who, item_code, body, datetime.now(UTC)))
 
 
-@router.post("/items/{code}/withdraw")
-async def withdraw_item(code: CodePath, body: Reason, state: StateDep, who: EditorDep) -> ItemPublic:
+@router.post("/items/{item_code}/withdraw")
+async def withdraw_item(item_code: CodePath, body: Reason, state: StateDep, who: EditorDep) -> ItemPublic:
     """Offer the item no more for new cases; the cases registered on it keep it."""
     async with transaction(state.sessions) as session:
-        return store.item_public(await store.withdraw_item(session, who, code, body.reason, datetime.now(UTC)))
+        return store.item_public(await store.withdraw_item(session, who, item_code, body.reason, datetime.now(UTC)))
 
 
-@router.post("/items/{code}/reinstate")
-async def reinstate_item(code: CodePath, body: OptionalReason, state: StateDep, who: EditorDep) -> ItemPublic:
+@router.post("/items/{item_code}/reinstate")
+async def reinstate_item(item_code: CodePath, body: OptionalReason, state: StateDep, who: EditorDep) -> ItemPublic:
     async with transaction(state.sessions) as session:
-        return store.item_public(await store.reinstate_item(session, who, code, body.reason, datetime.now(UTC)))
+        return store.item_public(await store.reinstate_item(session, who, item_code, body.reason, datetime.now(UTC)))
 
 
 @router.get("/catalogue/changes")

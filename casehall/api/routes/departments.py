@@ -34,35 +34,38 @@ async def create(body: DepartmentIn, state: StateDep, who: EditorDep) -> Departm
     return await _answer(state, body.code)
 
 
-@router.patch("/{code}")
-async def update(code: CodePath, body: DepartmentPatch, state: StateDep, who: EditorDep) -> DepartmentPublic:
+@router.patch("/{department_code}")
+async def update(department_code: CodePath, body: DepartmentPatch, state: StateDep,
+                 who: EditorDep) -> DepartmentPublic:
     """Rename, move in the tree, change its kind or what its documents print; ``version`` is the one the change
     was made from. Running cases keep the approval path they were registered with."""
     async with transaction(state.sessions) as session:
-        await store.update_department(session, who, code, body, datetime.now(UTC))
-    return await _answer(state, code)
+        await store.update_department(session, who, department_code, body, datetime.now(UTC))
+    return await _answer(state, department_code)
 
 
-@router.post("/{code}/deactivate")
-async def deactivate(code: CodePath, body: Reason, state: StateDep, who: EditorDep) -> DepartmentPublic:
+@router.post("/{department_code}/deactivate")
+async def deactivate(department_code: CodePath, body: Reason, state: StateDep,
+                     who: EditorDep) -> DepartmentPublic:
     """Take a department out of use: refused while it has active users, items on offer, open cases or
     consultations, or sub-departments in use."""
     async with transaction(state.sessions) as session:
-        await store.deactivate_department(session, who, code, body.reason, datetime.now(UTC))
-    return await _answer(state, code)
+        await store.deactivate_department(session, who, department_code, body.reason, datetime.now(UTC))
+    return await _answer(state, department_code)
 
 
-@router.post("/{code}/reactivate")
-async def reactivate(code: CodePath, body: OptionalReason, state: StateDep, who: EditorDep) -> DepartmentPublic:
+@router.post("/{department_code}/reactivate")
+async def reactivate(department_code: CodePath, body: OptionalReason, state: StateDep,
+                     who: EditorDep) -> DepartmentPublic:
     async with transaction(state.sessions) as session:
-        await store.reactivate_department(session, who, code, body.reason, datetime.now(UTC))
-    return await _answer(state, code)
+        await store.reactivate_department(session, who, department_code, body.reason, datetime.now(UTC))
+    return await _answer(state, department_code)
 
 
-@router.delete("/{code}", status_code=204)
-async def delete(code: CodePath, state: StateDep, who: EditorDep,
+@router.delete("/{department_code}", status_code=204)
+async def delete(department_code: CodePath, state: StateDep, who: EditorDep,
                  reason: Annotated[OptionalText, Query(max_length=500)] = "") -> Response:
     """Delete a department nothing names (one created by mistake); any other is taken out of use instead."""
     async with transaction(state.sessions) as session:
-        await store.delete_department(session, who, code, reason, datetime.now(UTC))
+        await store.delete_department(session, who, department_code, reason, datetime.now(UTC))
     return Response(status_code=204)
