@@ -46,6 +46,12 @@ HOTLINE_READ = (F, F, F, F, OK, F, U)  # the centre, units, and auditors read or
 API_KEY = (F, F, F, F, F, F, F)  # Open311 clients: an API key, not a sign-in
 ASSESSMENT = (F, F, F, F, OK, OK, U)  # the hotline units' figures: auditors, admins (and supervisors, unit heads)
 ACCOUNT_CHANGES = (F, F, F, F, OK, OK, U)  # require_admin_change_reader: admins and the auditors overseeing them
+CATALOGUE_OVERSEERS = (F, F, F, F, OK, OK, U)  # require_catalogue_overseer: the tree's administration, its log
+# Catalogue writes act on SOCIAL and its item SOCIAL-003, which no other row uses (the edits change nothing or end in
+# a 409, the withdrawal is the last of them); new ones are created under SOCIAL.
+NEW_ITEM = {"code": "MATRIX-001", "name": "矩阵事项", "department_code": "SOCIAL", "time_limit_days": 5,
+            "expedited_days": 2, "materials": [{"name": "申请书", "main": True, "how_to_supply": "原件"}]}
+NEW_DEPARTMENT = {"code": "MATRIX-SEC", "name": "矩阵科", "kind": "section", "parent_code": "SOCIAL"}
 # sees_consultation: the lead (MKT) and consulted (HOUSING) departments and auditors; clerk, director and admin are
 # of CITY, which takes no part.
 CONSULTATION_READERS = (F, OK, OK, F, OK, F, U)
@@ -115,6 +121,18 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {
     ("GET", "/assisted"): (READERS, None),
     ("GET", "/inbox"): (READERS, None),
     ("GET", "/items"): (READERS, None),
+    ("GET", "/items/{item_code}"): (READERS, None),
+    ("POST", "/items"): (ADMIN_ONLY, NEW_ITEM),
+    ("PATCH", "/items/{item_code}"): (ADMIN_ONLY, {"version": 1, "name": "养老保险关系转移接续"}),
+    ("POST", "/items/{item_code}/withdraw"): (ADMIN_ONLY, {"reason": "矩阵测试"}),
+    ("POST", "/items/{item_code}/reinstate"): (ADMIN_ONLY, {}),
+    ("GET", "/catalogue/changes"): (CATALOGUE_OVERSEERS, None),
+    ("GET", "/departments"): (CATALOGUE_OVERSEERS, None),
+    ("POST", "/departments"): (ADMIN_ONLY, NEW_DEPARTMENT),
+    ("PATCH", "/departments/{department_code}"): (ADMIN_ONLY, {"version": 1, "name": "人力资源和社会保障局"}),
+    ("POST", "/departments/{department_code}/deactivate"): (ADMIN_ONLY, {"reason": "矩阵测试"}),
+    ("POST", "/departments/{department_code}/reactivate"): (ADMIN_ONLY, {}),
+    ("DELETE", "/departments/{department_code}"): (ADMIN_ONLY, None),
     ("GET", "/calendar/deadline"): (READERS, None),
     ("GET", "/calendar/{year}/{month}"): (READERS, None),
     ("POST", "/calendar/imports"): (ADMIN_ONLY, {"format": "csv", "text": "date,kind,name\n"}),
@@ -237,7 +255,8 @@ async def test_every_role_on_every_endpoint(app: FastAPI, http: httpx.AsyncClien
              "unit_code": "MKT", "scope": "user", "subject": "nobody", "path": "app.js", "lang": "zh_CN",
              "name": "redoc.standalone.js", "year": "2027", "month": "1", "service_code": "010101",
              "service_request_id": "12345-20260101-0001", "token": "nope", "domain": "orders",
-             "period": "2026-11", "unit": "CENTRE", "username": "nobody"}
+             "period": "2026-11", "unit": "CENTRE", "username": "nobody", "item_code": "SOCIAL-003",
+             "department_code": "SOCIAL"}
     query = {"/audit/export": {"case_no": shared},
              "/assessment/{domain}/{period}/units/{unit}/drill": {"rate": "completed"}, "/knowledge": {"q": "停水"},
              "/orders/duplicates": {"category": "010101", "address": "人民大街1号"},
