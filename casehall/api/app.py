@@ -21,6 +21,7 @@ from casehall.api.routes import (
     catalogue,
     codec,
     consultations,
+    departments,
     health,
     inbox,
     open311,
@@ -63,7 +64,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
         app.add_middleware(HTTPMetrics)
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for module in (ui, health, auth, cases, consultations, assisted, inbox, catalogue, calendar, audit, codec,
-                   orders, open311, assessment, admin_users):
+                   orders, open311, assessment, admin_users, departments):
         app.include_router(module.router)
     return app
 
