@@ -48,9 +48,21 @@ async def live_history(client: Client, case_no: str, *, closed_only: bool = Fals
         run = client.get_workflow_handle(case_workflow_id(case_no), run_id=described.run_id)
         return described.run_id, await run.fetch_history()
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise HistoryUnavailable(f"the Temporal server no longer has the history of {case_no}") from None
-        raise HistoryUnavailable(f"cannot read the history of {case_no} from Temporal: {err.message}") from None
+        raise _unavailable(case_no, err) from None
+
+
+async def latest_history(client: Client, case_no: str) -> WorkflowHistory:
+    """The history of the case's latest run on the Temporal server, in one call (what a replay needs)."""
+    try:
+        return await client.get_workflow_handle(case_workflow_id(case_no)).fetch_history()
+    except RPCError as err:
+        raise _unavailable(case_no, err) from None
+
+
+def _unavailable(case_no: str, err: RPCError) -> HistoryUnavailable:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return HistoryUnavailable(f"the Temporal server no longer has the history of {case_no}")
+    return HistoryUnavailable(f"cannot read the history of {case_no} from Temporal: {err.message}")
 
 
 async def archived_history(session: AsyncSession, case_no: str) -> WorkflowHistory:

@@ -170,6 +170,37 @@ def check_case(case_no: str, rows: Sequence[CaseEvent], last_seq: int | None, an
     return report
 
 
+@dataclass
+class Held:
+    """What PostgreSQL holds of one case: its ``cases`` row (None: none) and its events in seq order."""
+
+    case: Case | None = None
+    events: list[CaseEvent] = field(default_factory=list)
+
+
+async def held_cases(session: AsyncSession, case_nos: Sequence[str]) -> dict[str, Held]:
+    """The rows and events of ``case_nos`` (at most ~30,000: one parameter each), read in two queries."""
+    held = {no: Held() for no in case_nos}
+    cases = select(Case).where(col(Case.case_no).in_(case_nos)).execution_options(populate_existing=True)
+    for case in await session.scalars(cases):
+        held[case.case_no].case = case
+    events = (select(CaseEvent).where(col(CaseEvent.case_no).in_(case_nos))
+              .order_by(col(CaseEvent.case_no), col(CaseEvent.seq)).execution_options(populate_existing=True))
+    for event in await session.scalars(events):
+        held[event.case_no].events.append(event)
+    return held
+
+
+def check_held(case_no: str, held: Held, anchor: ChainAnchor | None) -> ChainReport:
+    """The chain of a case read by ``held_cases``, against its projection and ``anchor``."""
+    return check_case(case_no, held.events, held.case.last_seq if held.case else None, anchor)
+
+
+def anchor_intact(anchor: ChainAnchor | None) -> bool:
+    """The anchor's digest still matches the heads it lists (no anchor: nothing to contradict)."""
+    return anchor is None or anchors.heads_digest(anchor.heads) == anchor.digest
+
+
 async def _grouped(session: AsyncSession, case_nos: Sequence[str] | None
                    ) -> AsyncIterator[tuple[str, list[CaseEvent]]]:
     stmt = select(CaseEvent).order_by(col(CaseEvent.case_no), col(CaseEvent.seq))
@@ -201,8 +232,7 @@ async def verify_chains(session: AsyncSession, case_nos: Sequence[str] | None = 
     for no in sorted(expected - seen):
         reports.append(check_case(no, [], last_seqs.get(no), anchor))
     reports.sort(key=lambda r: r.case_no)
-    intact = anchor is None or anchors.heads_digest(anchor.heads) == anchor.digest
-    return ChainVerification(reports, anchor, intact)
+    return ChainVerification(reports, anchor, anchor_intact(anchor))
 
 
 async def anchor_chains(sessions: async_sessionmaker[AsyncSession], *, force: bool = False) -> ChainAnchor:

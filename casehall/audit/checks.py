@@ -16,16 +16,17 @@ from sqlmodel import col
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import PayloadCodec
 
-from casehall.audit.archive import HistoryUnavailable, archived_history, file_history, live_history
-from casehall.audit.chain import ChainReport, verify_chains
-from casehall.audit.replay import Replayed, ReplayReport, Verdict, replay_many, verify_history
+from casehall.audit import anchors
+from casehall.audit.archive import HistoryUnavailable, archived_history, file_history, latest_history
+from casehall.audit.chain import ChainReport, Held, anchor_intact, check_held, held_cases
+from casehall.audit.replay import ReplayReport, Verdict, judge, outcome, replay_many, verify_history
 from casehall.core.codec import CodecError, decode_history
-from casehall.models.tables import Case
+from casehall.models.tables import Case, ChainAnchor
 
 Source = Literal["auto", "live", "archive"]
 SOURCES: tuple[Source, ...] = ("auto", "live", "archive")
-CHAIN_BATCH = 1000  # cases per chain query (PostgreSQL takes at most 32767 parameters)
-PREFETCH = 8  # histories loaded ahead of the replay, and comparisons with PostgreSQL at a time
+BATCH = 500  # cases whose rows and events are read together (PostgreSQL takes at most 32767 parameters)
+PREFETCH = 8  # histories loaded and decoded ahead of the replay
 
 
 async def load_history(client: Client | None, session: AsyncSession, case_no: str, source: Source
@@ -33,7 +34,7 @@ async def load_history(client: Client | None, session: AsyncSession, case_no: st
     """(where it came from, history); ``auto`` asks the server first and falls back on the archive."""
     if source in ("live", "auto") and client is not None:
         try:
-            return "live", (await live_history(client, case_no))[1]
+            return "live", await latest_history(client, case_no)
         except HistoryUnavailable:
             if source == "live":
                 raise
@@ -104,42 +105,50 @@ async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncS
                       source: Source = "auto", file: Path | None = None, workflows: Sequence[type] | None = None,
                       progress: Callable[[CaseAudit], None] | None = None, codec: PayloadCodec | None = None
                       ) -> AuditSummary:
-    """Verify the chains of ``case_nos`` (and the newest anchor), then replay each case one after the other
-    (from ``file`` when given: a history of the one case named)."""
-    chains: dict[str, ChainReport] = {}
-    summary = AuditSummary([])
+    """Verify the chain of each case (against its row and the newest anchor) and replay its history (from ``file``
+    when given: a history of the one case named), comparing the replay with PostgreSQL; in the order of
+    ``case_nos``."""
+    case_nos = list(dict.fromkeys(case_nos))
     async with sessions() as session:
-        for i in range(0, len(case_nos), CHAIN_BATCH):
-            verification = await verify_chains(session, case_nos[i:i + CHAIN_BATCH])
-            chains |= {r.case_no: r for r in verification.reports}
-            summary.anchor_intact = verification.anchor_intact
-    if file is not None:
-        for case_no in case_nos:
-            replayed = await replay_case(client, sessions, case_no, source=source, file=file, workflows=workflows,
-                                         codec=codec)
-            summary.cases.append(CaseAudit(case_no, replayed, chains.get(case_no) or ChainReport(case_no, 0, 0, "")))
-            if progress:
-                progress(summary.cases[-1])
+        anchor = await anchors.newest_anchor(session)
+    summary = AuditSummary([], anchor_intact(anchor))
+    if file is None:
+        summary.cases = await _audit_all(client, sessions, case_nos, source, workflows, codec, anchor, progress)
         return summary
-    summary.cases = await _replay_all(client, sessions, case_nos, source, workflows, codec, chains, progress)
+    for case_no in case_nos:
+        async with sessions() as session:
+            chain = check_held(case_no, (await held_cases(session, [case_no]))[case_no], anchor)
+        replayed = await replay_case(client, sessions, case_no, source=source, file=file, workflows=workflows,
+                                     codec=codec)
+        summary.cases.append(CaseAudit(case_no, replayed, chain))
+        if progress:
+            progress(summary.cases[-1])
     return summary
 
 
-async def _replay_all(client: Client | None, sessions: async_sessionmaker[AsyncSession], case_nos: Sequence[str],
-                      source: Source, workflows: Sequence[type] | None, codec: PayloadCodec | None,
-                      chains: dict[str, ChainReport], progress: Callable[[CaseAudit], None] | None
-                      ) -> list[CaseAudit]:
-    """Every case's history loaded and decoded (PREFETCH at a time, ahead of the replay), replayed through one
-    replaying worker (the workflows validated once, not per case), then compared with PostgreSQL (up to PREFETCH
-    comparisons at a time); in the order of ``case_nos``."""
+async def _audit_all(client: Client | None, sessions: async_sessionmaker[AsyncSession], case_nos: Sequence[str],
+                     source: Source, workflows: Sequence[type] | None, codec: PayloadCodec | None,
+                     anchor: ChainAnchor | None, progress: Callable[[CaseAudit], None] | None) -> list[CaseAudit]:
+    """Every case's history loaded and decoded (PREFETCH at a time, ahead of the replay) and replayed through one
+    replaying worker (the workflows validated once, not per case). The rows and events of each BATCH of cases are
+    read in two queries (the next batch's while this one replays), serve its chain checks and the comparison of
+    each replay with PostgreSQL; in the order of ``case_nos``."""
     codec = codec or (client.data_converter.payload_codec if client else None)
+    batches = [case_nos[i:i + BATCH] for i in range(0, len(case_nos), BATCH)]
     audits: dict[str, CaseAudit] = {}
-    loaded: dict[str, tuple[str, str]] = {}  # workflow id -> (case number, where the history came from)
+    pending: dict[str, tuple[str, str]] = {}  # workflow id -> (case number, where the history came from)
+    held: dict[str, Held] = {}  # of the cases read and not yet audited
+    chains: dict[str, ChainReport] = {}
 
-    def done(report: ReplayReport, case_no: str) -> None:
-        audits[case_no] = CaseAudit(case_no, report, chains.get(case_no) or ChainReport(case_no, 0, 0, ""))
+    def done(case_no: str, report: ReplayReport) -> None:
+        audits[case_no] = CaseAudit(case_no, report, chains.pop(case_no))
+        held.pop(case_no, None)
         if progress:
             progress(audits[case_no])
+
+    async def read(batch: Sequence[str]) -> dict[str, Held]:
+        async with sessions() as session:
+            return await held_cases(session, batch)
 
     async def load(case_no: str) -> tuple[str, str, WorkflowHistory | ReplayReport]:
         async with sessions() as session:
@@ -156,32 +165,33 @@ async def _replay_all(client: Client | None, sessions: async_sessionmaker[AsyncS
         todo = iter(case_nos)
         ahead: deque[asyncio.Task[tuple[str, str, WorkflowHistory | ReplayReport]]] = deque(
             asyncio.ensure_future(load(n)) for n in itertools.islice(todo, PREFETCH))
-        while ahead:
+        reading = asyncio.ensure_future(read(batches[0])) if batches else None
+        for index in itertools.count():
+            if not ahead:
+                return
+            if index % BATCH == 0 and reading is not None:
+                batch = await reading
+                following = index // BATCH + 1
+                reading = asyncio.ensure_future(read(batches[following])) if following < len(batches) else None
+                held.update(batch)
+                chains.update((no, check_held(no, h, anchor)) for no, h in batch.items())
             case_no, where, history = await ahead.popleft()
             for n in itertools.islice(todo, 1):
                 ahead.append(asyncio.ensure_future(load(n)))
             if isinstance(history, ReplayReport):
-                done(history, case_no)
+                done(case_no, history)
                 continue
-            loaded[history.workflow_id] = (case_no, where)
+            pending[history.workflow_id] = (case_no, where)
             yield history
 
-    comparing: set[asyncio.Task[None]] = set()
-    limit = asyncio.Semaphore(PREFETCH)
-
-    async def verify(history: WorkflowHistory, replayed: Replayed, case_no: str, where: str) -> None:
-        async with limit, sessions() as session:
-            done(await verify_history(session, history, where, case_no, workflows, replayed), case_no)
-
     async for history, replayed in replay_many(histories(), workflows):
-        case_no, where = loaded.pop(history.workflow_id)
-        await limit.acquire()  # no more than PREFETCH comparisons wait
-        limit.release()
-        task = asyncio.ensure_future(verify(history, replayed, case_no, where))
-        comparing.add(task)
-        task.add_done_callback(comparing.discard)
-    await asyncio.gather(*comparing)
-    return [audits[n] for n in case_nos if n in audits]
+        case_no, where = pending.pop(history.workflow_id)
+        report, view = outcome(history, replayed, where, case_no)
+        if view is not None:
+            stored = held.get(report.case_no) or (await read([report.case_no]))[report.case_no]
+            report = judge(report, view, replayed.records, stored)
+        done(case_no, report)
+    return [audits[n] for n in case_nos]
 
 
 async def audit_closed_between(client: Client | None, sessions: async_sessionmaker[AsyncSession], start: datetime,

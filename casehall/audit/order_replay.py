@@ -6,36 +6,23 @@ The chain of the order is verified beside it (``casehall.audit.orders``)."""
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from google.protobuf import json_format
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
-from temporalio import workflow
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import (
-    ExecuteWorkflowInput,
-    Interceptor,
-    Replayer,
-    StartLocalActivityInput,
-    WorkflowInboundInterceptor,
-    WorkflowInterceptorClassInput,
-    WorkflowOutboundInterceptor,
-)
 
 from casehall.audit.chain import ChainReport
 from casehall.audit.orders import verify_orders
-from casehall.audit.replay import Verdict, describe_failure
+from casehall.audit.replay import Capture, Verdict, as_received, audit_replayer, describe_failure
 from casehall.core.codec import CodecError, decode_history
 from casehall.core.hashing import canonical
 from casehall.models.hotline import OrderView, RecordOrderEventInput
 from casehall.models.hotline_tables import Order, OrderEvent
 from casehall.models.ids import order_workflow_id
-from casehall.workflows.registry import WORKFLOWS
 
 RECORD_ACTIVITY = "record_order_event"
 ORDER_PREFIX = "12345-"
@@ -59,39 +46,6 @@ class OrderReplayReport:
     @property
     def ok(self) -> bool:
         return self.verdict == Verdict.OK and (self.chain is None or self.chain.ok)
-
-
-class _Capture(Interceptor):
-    """The replayed order's instance and every ``record_order_event`` input it produced."""
-
-    def __init__(self) -> None:
-        self.instance: Any = None
-        self.records: list[Any] = []
-
-    def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
-        capture = self
-
-        class Outbound(WorkflowOutboundInterceptor):
-            def start_local_activity(self, input: StartLocalActivityInput) -> Any:
-                if input.activity == RECORD_ACTIVITY and input.args:
-                    capture.records.append(input.args[0])
-                return super().start_local_activity(input)
-
-        class Inbound(WorkflowInboundInterceptor):
-            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-                super().init(Outbound(outbound))
-
-            async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-                capture.instance = workflow.instance()
-                return await super().execute_workflow(input)
-
-        return Inbound
-
-
-def _as_stored(record: Any) -> RecordOrderEventInput:
-    converter = pydantic_data_converter.payload_converter
-    (decoded,) = converter.from_payloads(converter.to_payloads([record]), [RecordOrderEventInput])
-    return decoded  # type: ignore[no-any-return]
 
 
 def compare(view: OrderView | None, records: list[RecordOrderEventInput], row: Order | None,
@@ -129,14 +83,14 @@ async def verify_order_history(session: AsyncSession, history: WorkflowHistory, 
                                ) -> OrderReplayReport:
     """Replay ``history`` (decoded) and compare with what PostgreSQL holds of ``order_no``."""
     report = OrderReplayReport(order_no, source)
-    capture = _Capture()
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, interceptors=[capture])
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    capture = Capture(RECORD_ACTIVITY)
+    result = await audit_replayer(capture).replay_workflow(history, raise_on_replay_failure=False)
     if result.replay_failure is not None:
         report.verdict, report.error = Verdict.NONDETERMINISTIC, describe_failure(result.replay_failure)
-    records = [_as_stored(r) for r in capture.records]
+    run = capture.take(history.workflow_id)
+    records = as_received(run.records, RecordOrderEventInput)
     report.replayed_events = len(records)
-    view = getattr(capture.instance, "view", None)
+    view = getattr(run.instance, "view", None)
     row = await session.get(Order, order_no)
     events = list((await session.scalars(select(OrderEvent).where(col(OrderEvent.order_no) == order_no)
                                          .order_by(col(OrderEvent.seq)))).all())

@@ -9,7 +9,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import workflow
@@ -26,14 +26,15 @@ from temporalio.worker import (
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from casehall.audit.chain import Held, held_cases
 from casehall.core.hashing import canonical
 from casehall.models.activity_io import RecordEventInput
 from casehall.models.case import CaseView
 from casehall.models.tables import Case, CaseEvent
-from casehall.store import queries
 from casehall.workflows.registry import WORKFLOWS
 
 RECORD_ACTIVITY = "record_case_event"
+T = TypeVar("T")
 # The audit's replays import casehall's own modules once instead of once per history (the sandbox still guards the
 # standard library): five times the rate of a fully sandboxed replay. Non-deterministic workflow code is caught
 # where the modules stay sandboxed: the worker and tests/test_replay.py.
@@ -62,23 +63,32 @@ class ReplayReport:
 
 
 @dataclass
-class _Run:
+class CapturedRun:
+    """What the replayed code did on one history: its workflow instance and the inputs of its recorder's calls."""
+
     instance: Any = None
     records: list[Any] = field(default_factory=list)
 
 
-class _Capture(Interceptor):
-    """Keeps, per workflow id, the replayed instance and the ``record_case_event`` inputs it produced."""
+class Capture(Interceptor):
+    """Keeps, per workflow id, the replayed workflow instance and the inputs of every call of the local activity
+    ``activity`` (the recorder of its events): hall cases (``record_case_event``) and hotline orders
+    (``record_order_event``) are audited with it alike."""
 
-    def __init__(self) -> None:
-        self.runs: dict[str, _Run] = {}
+    def __init__(self, activity: str) -> None:
+        self.activity = activity
+        self.runs: dict[str, CapturedRun] = {}
+
+    def take(self, workflow_id: str) -> CapturedRun:
+        """The run of ``workflow_id`` (empty if its code never started), forgotten here."""
+        return self.runs.pop(workflow_id, None) or CapturedRun()
 
     def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
-        runs = self.runs
+        runs, activity = self.runs, self.activity
 
         class Outbound(WorkflowOutboundInterceptor):
             def start_local_activity(self, input: StartLocalActivityInput) -> Any:
-                if input.activity == RECORD_ACTIVITY and input.args:
+                if input.activity == activity and input.args:
                     runs[workflow.info().workflow_id].records.append(input.args[0])
                 return super().start_local_activity(input)
 
@@ -87,10 +97,23 @@ class _Capture(Interceptor):
                 super().init(Outbound(outbound))
 
             async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-                runs.setdefault(workflow.info().workflow_id, _Run()).instance = workflow.instance()
+                runs.setdefault(workflow.info().workflow_id, CapturedRun()).instance = workflow.instance()
                 return await super().execute_workflow(input)
 
         return Inbound
+
+
+def audit_replayer(capture: Capture, workflows: Sequence[type] | None = None) -> Replayer:
+    """A replayer of decoded histories with ``workflows`` (the worker's by default), the audit's runner and
+    ``capture`` watching."""
+    return Replayer(workflows=WORKFLOWS if workflows is None else workflows, workflow_runner=AUDIT_RUNNER,
+                    data_converter=pydantic_data_converter, interceptors=[capture])
+
+
+def as_received(records: Sequence[Any], type_: type[T]) -> list[T]:
+    """The recorder's inputs as the activity received them: through the data converter, like the original run."""
+    converter = pydantic_data_converter.payload_converter
+    return converter.from_payloads(converter.to_payloads(records), [type_] * len(records))  # type: ignore[return-value]
 
 
 @dataclass
@@ -102,37 +125,26 @@ class Replayed:
     failure: Exception | None
 
 
-def _as_activity_saw(record: Any) -> RecordEventInput:
-    """The input as the activity received it: through the data converter, like the original run."""
-    converter = pydantic_data_converter.payload_converter
-    (decoded,) = converter.from_payloads(converter.to_payloads([record]), [RecordEventInput])
-    return decoded  # type: ignore[no-any-return]
+def _replayed(run: CapturedRun, failure: Exception | None) -> Replayed:
+    """The case's outcome; the instance is read once the replayer has let go of it (history consumed, evicted)."""
+    view = getattr(run.instance, "view", None)
+    return Replayed(view if isinstance(view, CaseView) else None, as_received(run.records, RecordEventInput), failure)
 
 
 async def replay(history: WorkflowHistory, workflows: Sequence[type] | None = None) -> Replayed:
     """Replay ``history`` with ``workflows`` (the worker's by default)."""
-    capture = _Capture()
-    replayer = Replayer(workflows=WORKFLOWS if workflows is None else workflows, workflow_runner=AUDIT_RUNNER,
-                        data_converter=pydantic_data_converter, interceptors=[capture])
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    run = capture.runs.get(history.workflow_id, _Run())
-    view = getattr(run.instance, "view", None)
-    return Replayed(view.model_copy(deep=True) if isinstance(view, CaseView) else None,
-                    [_as_activity_saw(r) for r in run.records], result.replay_failure)
+    capture = Capture(RECORD_ACTIVITY)
+    result = await audit_replayer(capture, workflows).replay_workflow(history, raise_on_replay_failure=False)
+    return _replayed(capture.take(history.workflow_id), result.replay_failure)
 
 
 async def replay_many(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[type] | None = None
                       ) -> AsyncIterator[tuple[WorkflowHistory, Replayed]]:
     """Replay a stream of histories through one replaying worker (validating the workflows once, not per case)."""
-    capture = _Capture()
-    replayer = Replayer(workflows=WORKFLOWS if workflows is None else workflows, workflow_runner=AUDIT_RUNNER,
-                        data_converter=pydantic_data_converter, interceptors=[capture])
-    async with replayer.workflow_replay_iterator(histories) as results:
+    capture = Capture(RECORD_ACTIVITY)
+    async with audit_replayer(capture, workflows).workflow_replay_iterator(histories) as results:
         async for result in results:
-            run = capture.runs.pop(result.history.workflow_id, _Run())
-            view = getattr(run.instance, "view", None)
-            yield result.history, Replayed(view.model_copy(deep=True) if isinstance(view, CaseView) else None,
-                                           [_as_activity_saw(r) for r in run.records], result.replay_failure)
+            yield result.history, _replayed(capture.take(result.history.workflow_id), result.replay_failure)
 
 
 def describe_failure(failure: Exception) -> str:
@@ -188,25 +200,37 @@ def compare(view: CaseView, records: Sequence[RecordEventInput], case: Case | No
     return found
 
 
-async def verify_history(session: AsyncSession, history: WorkflowHistory, source: str, case_no: str | None = None,
-                         workflows: Sequence[type] | None = None, replayed: Replayed | None = None) -> ReplayReport:
-    """Replay one history (unless ``replayed`` is its replay) and compare it with the case's row and events in
-    PostgreSQL."""
+def outcome(history: WorkflowHistory, replayed: Replayed, source: str, case_no: str | None = None
+            ) -> tuple[ReplayReport, CaseView | None]:
+    """The report of a replay before any comparison, and the view to compare with PostgreSQL (None: the replay
+    failed and the report is final); the report names the case the replay reached."""
     report = ReplayReport(case_no or history.workflow_id.removeprefix("case-"), source)
-    replayed = replayed or await replay(history, workflows)
     report.replayed_events = len(replayed.records)
     if replayed.failure is not None:
         report.verdict, report.error = Verdict.NONDETERMINISTIC, describe_failure(replayed.failure)
-        return report
+        return report, None
     if replayed.view is None:
         report.verdict, report.error = Verdict.FAILED, "the replay did not reach a case view"
-        return report
+        return report, None
     if case_no and replayed.view.case_no != case_no:
         report.mismatches.append(f"the history is of case {replayed.view.case_no}, not {case_no}")
     report.case_no = replayed.view.case_no
-    case = await session.get(Case, replayed.view.case_no, populate_existing=True)
-    events = await queries.case_events(session, replayed.view.case_no)
-    report.mismatches += compare(replayed.view, replayed.records, case, events)
+    return report, replayed.view
+
+
+def judge(report: ReplayReport, view: CaseView, records: Sequence[RecordEventInput], held: Held) -> ReplayReport:
+    """``report`` completed with every difference between the replay and what PostgreSQL holds of the case."""
+    report.mismatches += compare(view, records, held.case, held.events)
     if report.mismatches:
         report.verdict = Verdict.MISMATCH
     return report
+
+
+async def verify_history(session: AsyncSession, history: WorkflowHistory, source: str, case_no: str | None = None,
+                         workflows: Sequence[type] | None = None) -> ReplayReport:
+    """Replay one history and compare it with the case's row and events in PostgreSQL."""
+    replayed = await replay(history, workflows)
+    report, view = outcome(history, replayed, source, case_no)
+    if view is None:
+        return report
+    return judge(report, view, replayed.records, (await held_cases(session, [report.case_no]))[report.case_no])
