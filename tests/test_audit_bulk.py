@@ -2,21 +2,25 @@
 code 1 on any finding); the other audit commands run against the same services."""
 
 import asyncio
+import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from typer.testing import CliRunner, Result
 
+from casehall.audit import checks
 from casehall.audit.checks import CaseAudit, audit_closed_between
 from casehall.audit.replay import Verdict
 from casehall.cli.main import app
 from casehall.core.db import transaction
 from casehall.models.case import Actor
-from casehall.models.tables import Case
+from casehall.models.ids import case_workflow_id
+from casehall.models.tables import Case, CaseHistory
 from tests.cases import closed_case, events, handle
 from tests.conftest import CODEC_KEYS
 
@@ -110,3 +114,46 @@ async def test_audit_commands(client: Client, sessions: async_sessionmaker[Async
 
     usage = await cli(database_url, client, "replay")
     assert usage.exit_code == 2
+
+
+async def test_bulk_audit_reads_in_batches(client: Client, sessions: async_sessionmaker[AsyncSession],
+                                           actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches smaller than the audit (rows and events read three cases at a time, two histories ahead): every
+    planted change is still found in its own case, an unknown case fails alone, results keep the order asked."""
+    monkeypatch.setattr(checks, "BATCH", 3)
+    monkeypatch.setattr(checks, "PREFETCH", 2)
+    numbers = [await closed_case(client, sessions, actors["clerk"]) for _ in range(7)]
+    edited, forged, cut, other = numbers[1], numbers[3], numbers[5], numbers[6]
+    await sql(sessions, "UPDATE cases SET status = 'rejected' WHERE case_no = :c", c=edited)
+    await sql(sessions, "UPDATE case_events SET payload = payload || '{\"working_days\": 30}' "
+              "WHERE case_no = :c AND seq = 2", c=forged)
+    await sql(sessions, "DELETE FROM case_events WHERE case_no = :c AND seq = 4", c=cut)
+    unknown = "HALL-20000101-000001"
+    asked = [*numbers[:3], unknown, *numbers[3:6], numbers[0]]  # a repeat is audited once
+    seen: list[CaseAudit] = []
+    summary = await checks.audit_cases(client, sessions, asked, source="live", progress=seen.append)
+    assert [c.case_no for c in summary.cases] == [*numbers[:3], unknown, *numbers[3:6]]
+    assert sorted(c.case_no for c in seen) == sorted(c.case_no for c in summary.cases)
+    assert {c.case_no for c in summary.failed} == {edited, forged, cut, unknown} and summary.anchor_intact
+    by_case = {c.case_no: c for c in summary.cases}
+    assert by_case[edited].replay.mismatches == ["cases.status is 'rejected', replay reaches 'closed'"]
+    assert by_case[edited].chain.ok
+    assert by_case[forged].replay.mismatches == ["event 2 (accepted) differs from what the replay records: payload"]
+    assert [b.kind.value for b in by_case[forged].chain.breaks] == ["changed"]
+    assert by_case[cut].replay.mismatches == [
+        "case_events holds 3 events, replay reaches last_seq 4",
+        "event 4 (callback_rated) recorded by the replay is missing from case_events"]
+    assert [(b.kind.value, b.source) for b in by_case[cut].chain.breaks] == [("deleted", "projection")]
+    assert by_case[unknown].replay.verdict == Verdict.FAILED and by_case[unknown].chain.ok
+    assert "no longer has the history" in (by_case[unknown].replay.error or "")
+
+    # An archive rewritten consistently (its checksum too) with another case's history: the replay names that
+    # case and is compared with that case's rows, read apart from the batch.
+    swapped = (await handle(client, other).fetch_history()).to_json()
+    async with transaction(sessions) as s:
+        s.add(CaseHistory(case_no=numbers[0], workflow_id=case_workflow_id(numbers[0]), run_id="swapped",
+                          history=swapped, sha256=hashlib.sha256(swapped.encode()).hexdigest(), event_count=1,
+                          archived_at=datetime.now(UTC)))
+    (audit,) = (await checks.audit_cases(client, sessions, [numbers[0]], source="archive")).cases
+    assert audit.replay.source == "archive" and audit.replay.verdict == Verdict.MISMATCH and audit.chain.ok
+    assert audit.replay.mismatches == [f"the history is of case {other}, not {numbers[0]}"]
