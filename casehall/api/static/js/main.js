@@ -1,4 +1,5 @@
 // The shell: language, sign-in, one screen per role, idle time-out, and a logout that forgets everything.
+import * as adminUsers from "./admin_users.js";
 import { api, clearToken, getToken, post, setToken, whenUnauthorized } from "./api.js";
 import * as assessment from "./assessment.js";
 import * as auditor from "./auditor.js";
@@ -8,7 +9,26 @@ import { LANGUAGES, currentLanguage, label, loadLanguage, setTimeZone, t } from 
 import * as manager from "./manager.js";
 import { $, esc, flash, loadCatalogue, store } from "./ui.js";
 
-const SCREENS = {clerk, manager, director: manager, auditor, admin: auditor,
+// The administrator's screen: one tab per line, each a module with mount(root); add an admin module with one line.
+const ADMIN_TABS = [
+  {key: "users", label: () => t("User accounts"), module: adminUsers},
+  {key: "cases", label: () => t("Cases"), module: auditor},
+];
+let adminTab = ADMIN_TABS[0].key;
+const admin = {
+  mount(root) {
+    const current = ADMIN_TABS.find((tab) => tab.key === adminTab) || ADMIN_TABS[0];
+    root.innerHTML = `<nav class="tabs" role="tablist" id="admin-tabs">${ADMIN_TABS.map((tab) => `<button type="button"
+      role="tab" data-admin-tab="${tab.key}" aria-selected="${tab === current}">${esc(tab.label())}</button>`).join("")}
+      </nav><div id="admin-tab"></div>`;
+    $("#admin-tabs", root).onclick = (ev) => {
+      const key = ev.target.closest("button")?.dataset.adminTab;
+      if (key) { adminTab = key; admin.mount(root); }
+    };
+    current.module.mount($("#admin-tab", root));
+  },
+};
+const SCREENS = {clerk, manager, director: manager, auditor, admin,
                  ...Object.fromEntries(hotline.HOTLINE_ROLES.map((r) => [r, hotline]))};
 const LANG_KEY = "casehall-lang";
 const BYE_KEY = "casehall-bye";
