@@ -32,6 +32,7 @@ from bench.fill import asyncpg_dsn, start_postgres
 from casehall.api.app import create_app
 from casehall.core.settings import Settings
 from casehall.stack.seed import DEMO_PASSWORD
+from casehall.store.queries import OFFSET_UP_TO
 
 # Free-text searches a clerk types: trades, places, practices, two to five characters.
 TERMS = ("营业执照", "不动产", "跨部门联办", "公积金提取", "净月区", "残疾人", "食品经营", "租赁合同", "法定代表人",
@@ -44,6 +45,7 @@ class Read:
     user: str  # clerk | manager
     params: Callable[[random.Random], dict[str, Any]]
     path: str = "/cases"
+    status: int = 200  # what the API answers (400: a deep offset it refuses)
 
 
 @dataclass
@@ -78,7 +80,7 @@ async def sample(url: str, rng: random.Random, n: int = 200) -> Samples:
                    cursors=[cursor_of(r["registered_at"], r["case_no"]) for r in rows], total=total)
 
 
-def reads(s: Samples, cursor_paging: bool) -> list[Read]:
+def reads(s: Samples, cursor_paging: bool, offsets_bounded: bool) -> list[Read]:
     deep: Callable[[random.Random], dict[str, Any]]
     if cursor_paging:
         def deep(r: random.Random) -> dict[str, Any]:
@@ -91,7 +93,11 @@ def reads(s: Samples, cursor_paging: bool) -> list[Read]:
         Read("deep page (cursor)" if cursor_paging else "deep page (offset total/2)", "clerk", deep),
     ]
     if s.total > 500_000:
-        listed.append(Read("offset=500000", "clerk", lambda r: {"limit": 50, "offset": 500_000}))
+        listed.append(Read("offset=500000" + (" (refused: 400)" if offsets_bounded else ""), "clerk",
+                           lambda r: {"limit": 50, "offset": 500_000}, status=400 if offsets_bounded else 200))
+    if offsets_bounded:
+        listed.append(Read(f"offset={OFFSET_UP_TO} (deepest allowed)", "clerk",
+                           lambda r: {"limit": 50, "offset": OFFSET_UP_TO}))
     return listed + [
         Read("status=in_handling", "clerk", lambda r: {"limit": 50, "status": "in_handling"}),
         Read("status=rectification", "clerk", lambda r: {"limit": 50, "status": "rectification"}),
@@ -122,20 +128,21 @@ async def measure(http: httpx.AsyncClient, url: str, requests: int, seed: int, w
         headers[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
     probe = await http.get("/cases", params={"limit": 1}, headers=headers["clerk"])
     probe.raise_for_status()
+    deep = await http.get("/cases", params={"limit": 1, "offset": OFFSET_UP_TO + 1}, headers=headers["clerk"])
     results = []
-    for read in reads(s, "next_cursor" in probe.json()):
+    for read in reads(s, "next_cursor" in probe.json(), deep.status_code == 400):
         times: list[float] = []
         for i in range(requests + warmup):
             params = read.params(rng)
             start = time.perf_counter()
             r = await http.get(read.path, params=params, headers=headers[read.user])
             elapsed = (time.perf_counter() - start) * 1000
-            if r.status_code != 200:
+            if r.status_code != read.status:
                 raise SystemExit(f"{read.name}: {r.status_code} {r.text[:300]}")
             if i >= warmup:
                 times.append(elapsed)
         body = r.json()
-        shown = len(body) if isinstance(body, list) else len(body["items"])
+        shown = len(body) if isinstance(body, list) else len(body.get("items", []))
         results.append({"read": read.name, "p50_ms": round(percentile(times, 50), 1),
                         "p99_ms": round(percentile(times, 99), 1), "mean_ms": round(statistics.fmean(times), 1),
                         "rows": shown, "total": body.get("total") if isinstance(body, dict) else None})

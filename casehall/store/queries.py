@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from casehall.models.case import Actor, ItemRules, Material, ServiceItemInfo
 from casehall.models.enums import CLOCK_RUNNING, Role
+from casehall.models.messages import N_
 from casehall.models.tables import (
     Case,
     CaseEvent,
@@ -107,12 +108,38 @@ def escape_like(text: str) -> str:
 # estimate. A page never counts millions of rows.
 COUNT_UP_TO = 1_000
 EXACT_COUNT_UP_TO = 100_000
+# ``offset`` reads every row it skips: lists refuse deeper offsets (page on with the keyset cursor instead).
+OFFSET_UP_TO = 10_000
 # What a case number looks like from its beginning (HALL-20261121-000123): searched by prefix, not in the text.
 CASE_NO_START = re.compile(r"^[A-Za-z]+-[0-9][0-9-]*$")
 
 
 class BadCursor(ValueError):
-    """A ``cursor`` that no list of cases gave out."""
+    """A ``cursor`` that no list gave out."""
+
+
+BAD_CURSOR = N_("not a cursor of this list: pass next_cursor as a previous page gave it")
+
+
+def _pack(moment: datetime, key: str | int) -> str:
+    raw = json.dumps([moment.isoformat(), key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _unpack(text: str, kind: type[str] | type[int]) -> tuple[datetime, str | int]:
+    """(moment, key) of a cursor ``_pack`` wrote with a key of type ``kind``; BadCursor otherwise."""
+    try:
+        moment, key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        at = datetime.fromisoformat(moment)
+    except (ValueError, TypeError, binascii.Error):
+        raise BadCursor(BAD_CURSOR) from None
+    if at.tzinfo is None or type(key) is not kind:
+        raise BadCursor(BAD_CURSOR)
+    if isinstance(key, str) and (len(key) > 64 or not key.isprintable()):
+        raise BadCursor(BAD_CURSOR)
+    if isinstance(key, int) and not 0 < key < 2**31:
+        raise BadCursor(BAD_CURSOR)
+    return at, key
 
 
 @dataclass(frozen=True)
@@ -123,19 +150,28 @@ class Cursor:
     case_no: str
 
     def encode(self) -> str:
-        raw = json.dumps([self.registered_at.isoformat(), self.case_no], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return _pack(self.registered_at, self.case_no)
 
     @classmethod
     def decode(cls, text: str) -> "Cursor":
-        try:
-            moment, case_no = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            at = datetime.fromisoformat(moment)
-        except (ValueError, TypeError, binascii.Error):
-            raise BadCursor("not a cursor of this list: pass next_cursor as a previous page gave it") from None
-        if not isinstance(case_no, str) or at.tzinfo is None or len(case_no) > 64 or not case_no.isprintable():
-            raise BadCursor("not a cursor of this list: pass next_cursor as a previous page gave it")
-        return cls(at, case_no)
+        at, case_no = _unpack(text, str)
+        return cls(at, str(case_no))
+
+
+@dataclass(frozen=True)
+class TaskCursor:
+    """Where a page of the inbox ended: its last task's (opened_at, id); opaque to clients."""
+
+    opened_at: datetime
+    task_id: int
+
+    def encode(self) -> str:
+        return _pack(self.opened_at, self.task_id)
+
+    @classmethod
+    def decode(cls, text: str) -> "TaskCursor":
+        at, task_id = _unpack(text, int)
+        return cls(at, int(task_id))
 
 
 @dataclass
@@ -299,16 +335,35 @@ async def case_documents(session: AsyncSession, case_no: str) -> Sequence[Docume
     return (await session.scalars(stmt)).all()
 
 
-async def inbox(session: AsyncSession, user: User) -> Sequence[tuple[Task, Case]]:
-    """Open tasks for the user's role in the user's department and below, oldest first, with their case."""
+INBOX_PAGE = 100  # tasks per page of the inbox unless the client asks for fewer or more (at most 200)
+
+
+@dataclass
+class InboxPage:
+    total: int  # every open task of the inbox, not only this page's
+    rows: Sequence[tuple[Task, Case]]
+    next_cursor: str | None  # None: this is the last page
+
+
+async def inbox(session: AsyncSession, user: User, limit: int = INBOX_PAGE, after: TaskCursor | None = None
+                ) -> InboxPage:
+    """Open tasks for the user's role in the user's department and below, oldest first, with their case: one page
+    after ``after`` (keyset on (opened_at, id), the partial index ``ix_tasks_open``) and the count of them all."""
     departments = await department_subtree(session, user.department_code)
-    rows = await session.execute(
-        select(Task, Case)
-        .join(Case, col(Case.case_no) == col(Task.case_no))
-        .where(col(Task.closed_at).is_(None), col(Task.role) == user.role, col(Task.department_code).in_(departments))
-        .order_by(col(Task.opened_at), col(Task.id))
-    )
-    return [(task, case) for task, case in rows.all()]
+    mine = [col(Task.closed_at).is_(None), col(Task.role) == user.role, col(Task.department_code).in_(departments)]
+    total = await session.scalar(select(func.count()).select_from(Task).where(*mine)) or 0
+    paged = list(mine)
+    if after is not None:
+        paged.append(tuple_(col(Task.opened_at), col(Task.id))
+                     > tuple_(literal(after.opened_at), literal(after.task_id)))
+    rows = (await session.execute(
+        select(Task, Case).join(Case, col(Case.case_no) == col(Task.case_no)).where(*paged)
+        .order_by(col(Task.opened_at), col(Task.id)).limit(limit + 1)  # one more: is there a next page?
+    )).all()
+    page = [(task, case) for task, case in rows[:limit]]
+    last = page[-1][0] if len(rows) > limit else None
+    return InboxPage(total=total, rows=page,
+                     next_cursor=TaskCursor(last.opened_at, last.id).encode() if last and last.id else None)
 
 
 async def consultations_of(session: AsyncSession, case_nos: list[str]) -> Sequence[Consultation]:

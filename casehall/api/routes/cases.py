@@ -18,7 +18,7 @@ from casehall.api.actions import (
     require_departments,
 )
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
-from casehall.api.errors import NotFound
+from casehall.api.errors import ApiError, NotFound
 from casehall.api.intake import RegisterCase, RegisterCombined, register_case, register_combined
 from casehall.api.params import BoundedDatetime, CaseNo, Code, Id, Limit, Offset, SearchText
 from casehall.api.schemas import CaseList, CasePublic, DocumentPublic, EventPublic
@@ -35,6 +35,7 @@ from casehall.models.commands import (
     VetoRequest,
 )
 from casehall.models.enums import CaseStatus
+from casehall.models.messages import N_
 from casehall.models.tables import Document
 from casehall.models.text import Line, OptionalText
 from casehall.store import queries
@@ -42,6 +43,7 @@ from casehall.workflows.access import require_registrar
 from casehall.workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+OFFSET_TOO_DEEP = N_("offset may be at most {most}: page on with cursor, the next_cursor of the previous page")
 
 
 @router.post("", status_code=201)
@@ -81,8 +83,11 @@ async def search(
         description="estimate: exact up to 1,000 matches, then the planner's estimate; exact: up to 100,000")
     ] = "estimate",
 ) -> CaseList:
-    """Cases newest first; page on with ``cursor`` (deep ``offset`` values read every row they skip). ``q``: a case
-    number from its beginning, or text in the applicant's name or the description."""
+    """Cases newest first; page on with ``cursor`` (``offset`` reads every row it skips: at most 10,000, past that a
+    400 says to page with ``cursor``). ``q``: a case number from its beginning, or text in the applicant's name or
+    the description."""
+    if offset > queries.OFFSET_UP_TO:
+        raise ApiError(400, "offset_too_deep", OFFSET_TOO_DEEP, field="offset", most=queries.OFFSET_UP_TO)
     try:
         after = queries.Cursor.decode(cursor) if cursor else None
     except queries.BadCursor as err:

@@ -47,8 +47,9 @@ export function errorText(status, body) {
   return {message: message ? `${prefix}: ${message}` : prefix, field};
 }
 
-/** Call the API; JSON in, JSON (or a Blob with raw) out; throws ApiError with a readable message. */
-export async function api(path, {method = "GET", body, raw = false} = {}) {
+/** Call the API; JSON in, JSON (or a Blob with raw) out; throws ApiError with a readable message. With
+ * withHeaders: {data, headers} (e.g. a page's X-Total-Count and X-Next-Cursor). */
+export async function api(path, {method = "GET", body, raw = false, withHeaders = false} = {}) {
   const headers = {"Accept-Language": currentLanguage()};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const token = getToken();
@@ -72,7 +73,8 @@ export async function api(path, {method = "GET", body, raw = false} = {}) {
   }
   if (raw) return r.blob();
   if (r.status === 204) return null;
-  return r.headers.get("content-type")?.includes("json") ? r.json() : r.text();
+  const data = await (r.headers.get("content-type")?.includes("json") ? r.json() : r.text());
+  return withHeaders ? {data, headers: r.headers} : data;
 }
 
 export const post = (path, body) => api(path, {method: "POST", body: body === undefined ? {} : body});

@@ -6,7 +6,8 @@ import { label, t, when } from "./i18n.js";
 import { $, $$, caseLight, esc, flash, itemName, light, lightHtml, statusBadge, store } from "./ui.js";
 
 const state = {tab: "inbox", selected: null, tasks: [], details: new Map(), timer: null, kind: "", q: "",
-               urgentOnly: false};
+               urgentOnly: false, pages: 1, total: 0, next: null};
+const INBOX_PAGE = 100;  // tasks per page; "Show more" loads the next page
 
 export function mount(root) {
   root.innerHTML = `<nav class="tabs" role="tablist">
@@ -53,7 +54,8 @@ function inboxTab(pane) {
       <label class="choice"><input type="checkbox" id="urgent-only" ${state.urgentOnly ? "checked" : ""}>
         ${esc(t("Due soon or overdue"))}</label></div>
     <div class="muted small" id="refreshed"></div><div class="msg"></div>
-    <ul class="rows" id="inbox-rows"></ul>`;
+    <ul class="rows" id="inbox-rows"></ul>
+    <div class="toolbar" id="inbox-paging"></div>`;
   $("#kind-filter").onchange = (e) => { state.kind = e.target.value; drawInbox(); };
   $("#inbox-q").oninput = (e) => { state.q = e.target.value; drawInbox(); };
   $("#urgent-only").onchange = (e) => { state.urgentOnly = e.target.checked; drawInbox(); };
@@ -73,15 +75,29 @@ async function detailOf(caseNo) {
   return d;
 }
 
+/** The inbox's first ``state.pages`` pages (oldest tasks first), its total and the cursor of the page after. */
+async function inboxPages() {
+  let tasks = [], cursor = null, total = 0;
+  for (let i = 0; i < state.pages; i++) {
+    const query = `limit=${INBOX_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const {data, headers} = await api(`/inbox?${query}`, {withHeaders: true});
+    tasks = tasks.concat(data);
+    total = Number(headers.get("X-Total-Count") ?? tasks.length);
+    cursor = headers.get("X-Next-Cursor");
+    if (!cursor) break;
+  }
+  return {tasks, total, next: cursor};
+}
+
 async function loadInbox() {
   const pane = $("#mgr-pane");
   if (!pane || state.tab !== "inbox") return;
   try {
-    const tasks = await api("/inbox");
+    const {tasks, total, next} = await inboxPages();
     await Promise.all([...new Set(tasks.map((x) => x.case_no))].map((no) => detailOf(no).catch(() => null)));
-    state.tasks = tasks;
+    Object.assign(state, {tasks, total, next});
     const count = $("#inbox-count");
-    if (count) count.textContent = tasks.length ? String(tasks.length) : "";
+    if (count) count.textContent = total ? String(total) : "";
     drawInbox();
     const r = $("#refreshed");
     if (r) r.textContent = t("Updated {at} · refreshes every {s} s", {at: when(new Date().toISOString(), true),
@@ -119,6 +135,13 @@ function drawInbox() {
     li.onclick = () => open(li.dataset.no);
     li.onkeydown = (e) => { if (e.key === "Enter") open(li.dataset.no); };
   });
+  const paging = $("#inbox-paging");
+  if (!paging) return;
+  paging.innerHTML = state.next ? `<span class="muted small">${esc(t("Showing the oldest {shown} of {total} tasks",
+      {shown: state.tasks.length, total: state.total}))}</span>
+    <button type="button" id="inbox-more">${esc(t("Show more"))}</button>` : "";
+  const more = $("#inbox-more");
+  if (more) more.onclick = () => { more.disabled = true; state.pages += 1; loadInbox(); };
 }
 
 // ---- consultations of my department --------------------------------------------------------------------------
