@@ -22,7 +22,7 @@ from casehall.core.temporal import connect
 from casehall.store.case_store import CaseStore
 from casehall.store.hotline_repository import OrderStore
 from casehall.workflows.observability import ensure_search_attributes
-from casehall.workflows.registry import WORKFLOWS
+from casehall.workflows.registry import RUNNER, WORKFLOWS
 
 log = logging.getLogger("casehall.worker")
 
@@ -48,7 +48,7 @@ def case_activities(sessions: async_sessionmaker[AsyncSession], settings: Settin
 def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
     return Worker(
         client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities.all(),
-        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        workflow_runner=RUNNER, max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,

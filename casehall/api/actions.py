@@ -83,8 +83,8 @@ CLOSING_EVENTS = {"decide_veto": {"veto_approved"}, "record_satisfaction": {"cal
 
 async def act(state: StateDep, actor: Actor, case_no: str, update: Any, body: BaseModel, key: str | None = None
               ) -> CasePublic:
-    """Send an action to a case and answer with its stored state."""
-    await read_case(state, actor, case_no)
+    """Send an action to a case and answer with its stored state. The case is read once, after the update: an
+    unknown case number is told apart from a closed case only when the engine has no running case by that id."""
     try:
         await run_update(state, state.client.get_workflow_handle(case_workflow_id(case_no)), update,
                          Command(actor=actor, body=body), key)
@@ -95,8 +95,10 @@ async def act(state: StateDep, actor: Actor, case_no: str, update: Any, body: Ba
 
 
 async def _closed_by_this(state: StateDep, actor: Actor, case_no: str, update: str, body: BaseModel) -> bool:
-    """Whether ``actor`` closed the case with this very action (the same body) moments ago."""
+    """Whether ``actor`` closed the case with this very action (the same body) moments ago; a case number that
+    was never registered is not found."""
     async with state.sessions() as session:
+        await load_case(session, case_no)
         events = await queries.case_events(session, case_no)
     last = events[-1] if events else None
     if last is None or last.actor_id != actor.user_id or last.type not in CLOSING_EVENTS.get(update, set()):

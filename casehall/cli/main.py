@@ -116,7 +116,8 @@ def api() -> None:
 
 @app.command()
 def up(demo: Annotated[bool, typer.Option(help="Seed demo departments, users and catalogue.")] = True) -> None:
-    """Run everything on this machine: PostgreSQL and Temporal (embedded unless configured), worker and API."""
+    """Run everything on this machine: PostgreSQL and Temporal (embedded unless configured), the worker (a process
+    of its own) and the API."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     postgres: EmbeddedPostgres | None = None
@@ -148,11 +149,10 @@ def up(demo: Annotated[bool, typer.Option(help="Seed demo departments, users and
     configure_logging(settings)
 
     async def main() -> None:
-        install_worker_metrics(settings)
         logins = await prepare_database(settings, seed=demo)
         client = await connect_temporal(settings)
         _banner(settings, logins)
-        await serve(settings, client, with_worker=True, with_api=True)
+        await serve(settings, client, with_worker=True, with_api=True, separate_worker=True)
 
     try:
         _run(main())

@@ -3,6 +3,8 @@
 import asyncio
 import logging
 import platform
+import signal
+import sys
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
@@ -118,13 +120,39 @@ async def prepare_database(settings: Settings, seed: bool) -> list[tuple[str, st
         return await seed_demo(sessions) if seed else []
 
 
-async def serve(settings: Settings, client: Client, with_worker: bool, with_api: bool) -> None:
-    """Run the worker and/or the API until interrupted."""
+WORKER_STOP_SECONDS = 30
+
+
+async def worker_process() -> None:
+    """``casehall worker`` as a child process, until it exits (an error: the stack is incomplete without it) or
+    this task is cancelled (then it is stopped with SIGTERM, killed after ``WORKER_STOP_SECONDS``). The worker and
+    the API each get a Python interpreter of their own: in one process they share one core's worth of GIL."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "casehall", "worker")
+    try:
+        code = await proc.wait()
+    except asyncio.CancelledError:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), WORKER_STOP_SECONDS)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        raise
+    raise StartupError(f"the worker process stopped (exit code {code}): see its log above")
+
+
+async def serve(settings: Settings, client: Client, with_worker: bool, with_api: bool,
+                separate_worker: bool = False) -> None:
+    """Run the worker (in this process, or with ``separate_worker`` as a child process) and/or the API until
+    interrupted."""
     from casehall.api.app import create_app
     from casehall.worker import run_worker
 
     tasks = []
-    if with_worker:
+    if with_worker and separate_worker:
+        tasks.append(asyncio.create_task(worker_process()))
+    elif with_worker:
         log.info("starting %s", start_line(settings, "worker"))
         tasks.append(asyncio.create_task(run_worker(settings, client)))
     if with_api:

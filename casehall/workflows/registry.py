@@ -1,8 +1,16 @@
 """Every workflow casehall runs: the worker registers them, the audit replays histories against them."""
 
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
 from casehall.workflows.assessment import MonthlyReportWorkflow
 from casehall.workflows.case import CaseWorkflow
 from casehall.workflows.hotline.order import OrderWorkflow
 from casehall.workflows.joint_consultation import JointConsultationWorkflow
 
 WORKFLOWS: list[type] = [CaseWorkflow, JointConsultationWorkflow, OrderWorkflow, MonthlyReportWorkflow]
+
+# casehall's modules are imported once per process, not once per workflow run (re-importing case.py and its
+# mixins cost a quarter of the worker's CPU under load): they keep no mutable state at module level, and the SDK's
+# checks on calls (no clock, no random, no I/O) still apply. The unit tests run the workflows in the SDK's default
+# sandbox, which re-imports them for every run.
+RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("casehall"))
