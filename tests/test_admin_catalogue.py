@@ -95,7 +95,7 @@ async def test_the_tree_keeps_its_shape(api: httpx.AsyncClient, tokens: Tokens,
                                         sessions: async_sessionmaker[AsyncSession]) -> None:
     admin = {**tokens["admin"], **EN}
     before = await change_count(sessions)
-    refusals = [
+    refusals: list[tuple[dict[str, str], int, str, str]] = [
         ({"code": "MKT", "name": "重复", "kind": "department", "parent_code": "CITY"}, 409, "code",
          "a department with code MKT exists already"),
         ({"code": "NEW-1", "name": "某处", "kind": "department", "parent_code": "NOWHERE"}, 422, "parent_code",
@@ -134,9 +134,9 @@ async def test_the_tree_keeps_its_shape(api: httpx.AsyncClient, tokens: Tokens,
            {"code": "NEW-2", "name": "x" * 201, "kind": "section", "parent_code": "MKT"},
            {"code": "NEW-2", "name": "x", "kind": "section", "parent_code": "MKT", "active": False},
            {"code": "NEW-2", "name": "x\x00", "kind": "section", "parent_code": "MKT"}]
-    for body in bad:
-        r = await api.post("/departments", headers=tokens["admin"], json=body)
-        assert r.status_code == 422 and error(r)["code"] == "validation_error", (body, r.text)
+    for wrong in bad:
+        r = await api.post("/departments", headers=tokens["admin"], json=wrong)
+        assert r.status_code == 422 and error(r)["code"] == "validation_error", (wrong, r.text)
     chinese = await api.post("/departments", headers=tokens["admin"], json=refusals[3][0])
     assert error(chinese)["message"] == "NEW-1 不能设在 MKT-REG 之下：局下设部门和科室，部门下设科室，科室下不再设机构"
     assert await change_count(sessions) == before  # nothing refused was stored or logged
