@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SYSTEM_TOOLS := chromium pdftotext pdffonts pdftoppm
 APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
 
-.PHONY: run test lint bench bench-reads bench-audit clean system-tools
+.PHONY: run test lint bench bench-reads bench-audit bench-open clean system-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-reads: $(STAMP)
 
 bench-audit: $(STAMP)
 	$(BIN)/python -m bench.audit_replay
+
+# Open cases with live timers on a stack of its own (/tmp/casehall-open-cases, free ports), niced: CASES=2000 first.
+bench-open: $(STAMP)
+	nice -n 10 $(BIN)/python -m bench.open_cases --cases $${CASES:-100000}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

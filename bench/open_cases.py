@@ -30,7 +30,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +98,8 @@ class Stack:
     def start_api(self) -> None:
         self.api = self._spawn("api")
 
-    async def wait_api(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_api(self, within: float = 180) -> None:
+        deadline = time.monotonic() + within
         async with httpx.AsyncClient(base_url=self.api_url, timeout=10) as http:
             while time.monotonic() < deadline:
                 if self.api is not None and self.api.poll() is not None:
@@ -112,11 +111,11 @@ class Stack:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-        raise RuntimeError(f"casehall api not healthy within {timeout:.0f} s")
+        raise RuntimeError(f"casehall api not healthy within {within:.0f} s")
 
-    async def wait_worker_metrics(self, timeout: float = 180) -> None:
+    async def wait_worker_metrics(self, within: float = 180) -> None:
         """The worker polls its task queue (the SDK reports its pollers)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.worker is not None and self.worker.poll() is not None:
                 raise RuntimeError(f"casehall worker exited with {self.worker.returncode}; see "
@@ -124,7 +123,7 @@ class Stack:
             if (await worker_metrics(self.ports["metrics"])).get("pollers", 0) > 0:
                 return
             await asyncio.sleep(0.1)
-        raise RuntimeError(f"casehall worker did not report within {timeout:.0f} s")
+        raise RuntimeError(f"casehall worker did not report within {within:.0f} s")
 
     def start_services(self) -> dict[str, float]:
         took = {}
@@ -426,14 +425,9 @@ def prepare_dir(data_dir: Path) -> None:
     (data_dir / MARKER).write_text("made by python -m bench.open_cases; deleted by its next run\n")
 
 
-async def timed(what: Callable[[], Awaitable[Any]], began: float) -> float:
-    await what()
-    return time.monotonic() - began
-
-
-async def first_timer_after(dsn: str, since_epoch: float, began: float, timeout: float) -> float | None:
+async def first_timer_after(dsn: str, since_epoch: float, began: float, within: float) -> float | None:
     """Seconds from ``began`` until an order event fired by a timer is stored with a time after ``since_epoch``."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     conn = await asyncpg.connect(dsn)
     try:
         while time.monotonic() < deadline:
@@ -538,8 +532,30 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         stack.stop_all()
     figures["samples"] = [asdict(s) for s in sampler.samples]
+    figures["growth"] = growth(figures["samples"], args.cases)
     (data_dir / "samples.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1))
     return figures
+
+
+GROWING = ("temporal_mb", "postgres_mb", "postgres_pss_mb", "worker_mb", "api_mb", "sqlite_mb", "pgdata_mb")
+
+
+def growth(samples: list[dict[str, Any]], target: int) -> dict[str, tuple[float, float]]:
+    """Per figure: the least-squares slope per 1,000 items opened over the fill's samples, and the figure
+    extrapolated linearly to ``target`` items (an extrapolation, not a measurement)."""
+    points = [s for s in samples if s["phase"] == "fill" and s["opened"] > 0]
+    if len(points) < 2:
+        return {}
+    xs = [s["opened"] for s in points]
+    mean_x = sum(xs) / len(xs)
+    var = sum((x - mean_x) ** 2 for x in xs)
+    found = {}
+    for key in GROWING:
+        ys = [float(s[key]) for s in points]
+        mean_y = sum(ys) / len(ys)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
+        found[key] = (round(slope * 1000, 2), round(mean_y + slope * (target - mean_x)))
+    return found
 
 
 def report(figures: dict[str, Any]) -> None:
@@ -565,12 +581,15 @@ def report(figures: dict[str, Any]) -> None:
                                    f"lag p50 {t.get('rem_p50', 0):.1f} s p99 {t.get('rem_p99', 0):.1f} s max "
                                    f"{t.get('rem_max', 0):.1f} s; supervision orders {t.get('supervisions', 0):.0f} "
                                    f"of {t.get('supervisions_due', 0):.0f} due, lag max {t.get('sup_max', 0):.1f} s"),
-        ("worker restart", f"stop {w['stop_s']} s; reporting {w['reporting_s']} s; first action {w['first_action_s']:.1f}"
-                           f" s after start, action p50 {w['action_p50_s']:.2f} s"),
+        ("worker restart", f"stop {w['stop_s']} s; reporting {w['reporting_s']} s; first action "
+                           f"{w['first_action_s']:.1f} s after start, action p50 {w['action_p50_s']:.2f} s"),
         ("stack restart", f"stop {st['stop']}; start {st['start']}; API healthy {st['api_healthy_s']} s, worker "
                           f"{st['worker_reporting_s']} s, first action {st['first_action_s']:.1f} s, first timer "
                           f"{st.get('first_timer_s')} s after start"),
     ]
+    if figures["growth"]:
+        rows.append((f"per 1,000 items; at {figures['cases_asked']:,} (extrapolated)",
+                     "; ".join(f"{k} {v[0]:+} -> {v[1]:,}" for k, v in figures["growth"].items())))
     print()
     for name, value in rows:
         print(f"{name:<38} {value}")
