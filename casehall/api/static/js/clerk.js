@@ -90,7 +90,7 @@ function drawCases() {
 // ---- register -----------------------------------------------------------------------------------------------
 const PERSON_IDS = ["resident_id", "passport", "foreign_passport", "hk_macao_permit", "taiwan_permit",
                     "foreign_permanent_residence"];
-const selectable = () => store.items.filter((i) => i.code !== "HALL-COMBINED");
+const selectable = () => store.items.filter((i) => i.code !== "HALL-COMBINED" && !i.withdrawn_at);
 
 function itemPicker(prefix) {
   return `<div class="field"><label for="${prefix}-search">${esc(t("Service item"))} *</label>

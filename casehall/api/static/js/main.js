@@ -1,4 +1,5 @@
 // The shell: language, sign-in, one screen per role, idle time-out, and a logout that forgets everything.
+import * as adminCatalogue from "./admin_catalogue.js";
 import * as adminUsers from "./admin_users.js";
 import { api, clearToken, getToken, post, setToken, whenUnauthorized } from "./api.js";
 import * as assessment from "./assessment.js";
@@ -12,6 +13,7 @@ import { $, esc, flash, loadCatalogue, store } from "./ui.js";
 // The administrator's screen: one tab per line, each a module with mount(root); add an admin module with one line.
 const ADMIN_TABS = [
   {key: "users", label: () => t("User accounts"), module: adminUsers},
+  {key: "catalogue", label: () => t("Departments and service items"), module: adminCatalogue},
   {key: "cases", label: () => t("Cases"), module: auditor},
 ];
 let adminTab = ADMIN_TABS[0].key;
