@@ -1,6 +1,7 @@
 """Reads on a filled database (``bench.fill``, small): the inbox in pages, deep offsets refused, the overdue list and
 applicant searches answering exactly what plain SQL answers on the same rows, through the indexes of migration 0013."""
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -9,17 +10,19 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import col
 from temporalio.client import Client
 
 from bench.fill import asyncpg_dsn, fill
 from casehall.api.app import create_app
 from casehall.core.settings import Settings
-from casehall.models.enums import CLOCK_RUNNING
+from casehall.models.tables import Case
 from casehall.stack.seed import DEMO_PASSWORD
-from casehall.store.queries import OFFSET_UP_TO
+from casehall.store.queries import OFFSET_UP_TO, RUNNING_STATUSES, CaseFilter, case_conditions
 
 CASES = 3000
-RUNNING = sorted(s.value for s in CLOCK_RUNNING)
 
 
 async def sql(url: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -126,14 +129,15 @@ async def test_the_overdue_list_is_every_late_running_case_newest_first(api: htt
     clerk = await headers_of(api, "clerk")
     late = "status = ANY($1::text[]) AND deadline < now() AND NOT clock_paused"
     want = [r["case_no"] for r in await sql(
-        filled, f"SELECT case_no FROM cases WHERE {late} ORDER BY registered_at DESC, case_no DESC", RUNNING)]
+        filled, f"SELECT case_no FROM cases WHERE {late} ORDER BY registered_at DESC, case_no DESC",
+        RUNNING_STATUSES)]
     assert len(want) > 10  # the fill leaves some cases late
     assert await all_pages(api, clerk, overdue="true", limit=7) == want
     first = (await api.get("/cases", params={"overdue": "true", "count": "exact"}, headers=clerk)).json()
     assert first["total"] == len(want) and first["total_exact"] is True
     in_mkt = [r["case_no"] for r in await sql(
         filled, f"SELECT case_no FROM cases WHERE {late} AND department_code = 'MKT'"
-                " ORDER BY registered_at DESC, case_no DESC", RUNNING)]
+                " ORDER BY registered_at DESC, case_no DESC", RUNNING_STATUSES)]
     assert await all_pages(api, clerk, overdue="true", department="MKT", limit=50) == in_mkt
     on_time = (await api.get("/cases", params={"overdue": "false", "count": "exact", "limit": 1},
                              headers=clerk)).json()
@@ -161,3 +165,22 @@ async def test_applicant_names_of_every_frequency_find_exactly_their_cases(api: 
         assert mkt == [r["case_no"] for r in await sql(
             filled, "SELECT case_no FROM cases WHERE (applicant_name ILIKE $1 OR description ILIKE $1)"
                     " AND department_code = 'MKT' ORDER BY registered_at DESC, case_no DESC", f"%{name}%")], name
+
+
+async def test_the_overdue_list_reads_the_partial_index_of_running_cases(filled: str) -> None:
+    """The index's predicate is the code's list of running statuses (else the planner could not use it), and the
+    overdue page's keys come from it alone."""
+    definition = (await sql(filled, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cases_running_registered'"
+                            ))[0]["indexdef"]
+    assert sorted(re.findall(r"'(\w+)'::", definition)) == RUNNING_STATUSES
+    engine = create_async_engine(filled)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SET enable_seqscan = off"))
+            conditions = case_conditions(CaseFilter(overdue=True, department_code="MKT"))
+            stmt = select(col(Case.case_no)).where(*conditions).order_by(col(Case.registered_at).desc()).limit(50)
+            sql_text = str(stmt.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))
+            plan = "\n".join(r[0] for r in await conn.execute(text(f"EXPLAIN {sql_text}")))
+    finally:
+        await engine.dispose()
+    assert "Index Only Scan Backward using ix_cases_running_registered" in plan, plan
