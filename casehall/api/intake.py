@@ -29,6 +29,7 @@ from casehall.models.text import Code, Line, Name, OptionalText
 from casehall.store import queries, repository
 from casehall.store.queries import COMBINED_ITEM
 from casehall.workflows.case import CaseWorkflow
+from casehall.workflows.observability import case_at_start
 
 # A worker that died mid-task makes the engine refuse updates for a moment (FAILED_PRECONDITION).
 TRANSIENT = {RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
@@ -92,8 +93,9 @@ async def _start(client: Client, sessions: async_sessionmaker[AsyncSession], tas
                  inp: RegisterCaseInput, rpc_timeout: timedelta | None) -> CaseView:
     """Start the case and answer once its registration is stored; a start that fails voids the number."""
     try:
-        handle = await client.start_workflow(CaseWorkflow.run, inp, id=case_workflow_id(inp.case_no),
-                                             task_queue=task_queue, rpc_timeout=rpc_timeout)
+        handle = await client.start_workflow(
+            CaseWorkflow.run, inp, id=case_workflow_id(inp.case_no), task_queue=task_queue, rpc_timeout=rpc_timeout,
+            search_attributes=case_at_start(inp.case_no, inp.item.department_code, inp.item.code))
     except Exception as err:
         async with transaction(sessions) as session:
             await repository.void_case_no(session, inp.case_no, f"workflow not started: {type(err).__name__}: "

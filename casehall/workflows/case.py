@@ -5,7 +5,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from casehall.workflows import clock, several_matters, tolerant_acceptance
+from casehall.workflows import clock, several_matters, tolerant_acceptance, versions
 from casehall.workflows.access import require_responsible
 from casehall.workflows.actions import Actions
 from casehall.workflows.assisted_handling import AssistedHandling
@@ -52,14 +52,16 @@ class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
         )
         self.recorder = Recorder(self)
         self.actions = Actions()
+        self.current = False  # set by run (versions.adopt)
         self.stable_times = False  # set by run (clock.adopt)
         self.consultation: workflow.ChildWorkflowHandle[Any, ConsultationView] | None = None
 
     # ---- the case's life ------------------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: RegisterCaseInput) -> CaseView:
-        self.stable_times = clock.adopt()
-        self.recorder.published.adopt()
+        self.current = versions.adopt()
+        self.stable_times = self.current or clock.adopt()
+        self.recorder.published.adopt(self.current)
         if inp.carried is None:
             with clock.triggered():
                 await self._record(EventType.REGISTERED, inp.clerk, {

@@ -45,6 +45,7 @@ class CaseBase:
     inp: RegisterCaseInput
     item: ServiceItemInfo
     view: CaseView
+    current: bool  # a run of the current code (versions.adopt)
     stable_times: bool  # event times are the trigger's moment (clock.adopt)
     recorder: Recorder
     actions: Actions

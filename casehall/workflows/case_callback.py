@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from casehall.workflows import clock
+from casehall.workflows import clock, versions
 from casehall.workflows.access import require_decider, require_writer
 from casehall.workflows.blocks import approval_with_escalation, deadline_with_reminders, wait_until
 from casehall.workflows.case_base import CaseBase
@@ -35,7 +35,7 @@ class CaseCallback(CaseBase):
             EventType.RECTIFICATION_ESCALATED, {"to": Role.DIRECTOR.value},
             open_task=self._task("rectification", Role.DIRECTOR, "整改超期，已升级"))
         done = self._left(CaseStatus.RECTIFICATION)
-        if workflow.patched(RECTIFICATION_ESCALATES_ONCE):
+        if versions.holds(self, RECTIFICATION_ESCALATES_ONCE):
             await deadline_with_reminders(done, due, [], remind=escalate, on_deadline=escalate,
                                           skip=self.view.phase_steps_done)
             return

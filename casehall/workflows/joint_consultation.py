@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from casehall.workflows import clock
+from casehall.workflows import clock, versions
 from casehall.workflows.access import require_lead_manager, require_member, require_writer
 from casehall.workflows.actions import Actions
 from casehall.workflows.blocks import LOCAL_TIMEOUT, wait_with_schedule
@@ -49,15 +49,17 @@ class JointConsultationWorkflow:
         )
         self.recorder = Recorder(self)
         self.actions = Actions()
+        self.current = False  # set by run (versions.adopt)
         self.stable_times = False  # set by run (clock.adopt)
         self.computed: dict[int, list[Deadline]] = {}  # per schedule version
 
     @workflow.run
     async def run(self, inp: ConsultationInput) -> ConsultationView:
-        self.stable_times = clock.adopt()
-        self.recorder.published.adopt()
+        self.current = versions.adopt()
+        self.stable_times = self.current or clock.adopt()
+        self.recorder.published.adopt(self.current)
         with clock.triggered():
-            if workflow.patched(DEADLINE_WHEN_CONVENED):
+            if versions.holds(self, DEADLINE_WHEN_CONVENED):
                 deadline, *_ = await self._points(self.view.schedule_version)
                 self.view.deadline, self.view.deadline_provisional = deadline.at, deadline.provisional
             await self._record(E.CONVENED, inp.convened_by, {
@@ -201,7 +203,7 @@ class JointConsultationWorkflow:
     # ---- helpers ---------------------------------------------------------------------------------
     async def _convened(self) -> None:
         """Answers wait until the consultation's "convened" is stored: it is always its first event."""
-        if workflow.patched(DEADLINE_WHEN_CONVENED):
+        if versions.holds(self, DEADLINE_WHEN_CONVENED):
             await workflow.wait_condition(lambda: self.recorder.stored_seq >= 1)
 
     def _require_open(self) -> None:

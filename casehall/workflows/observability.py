@@ -18,13 +18,19 @@ from temporalio import workflow
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import (
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
     from casehall.models.case import CaseView
     from casehall.models.consultation import ConsultationStatus, ConsultationView
-    from casehall.models.enums import FINAL_STATUSES
+    from casehall.models.enums import FINAL_STATUSES, CaseStatus
     from casehall.models.hotline import ORDER_FINAL, OrderView
 
 PATCH = "search-attributes"  # decided at the first transition (histories recorded before "…-at-start")
@@ -88,6 +94,15 @@ def values(view: Any) -> dict[str, Any]:
     raise TypeError(f"no search attributes for {type(view).__name__}")
 
 
+def case_at_start(case_no: str, department_code: str, item_code: str) -> TypedSearchAttributes:
+    """What a hall case's starter sets: the attributes of a case just registered (its first transition then
+    upserts nothing; ``Published.adopt``)."""
+    return TypedSearchAttributes([
+        SearchAttributePair(CASE_NO, case_no), SearchAttributePair(DEPARTMENT, department_code),
+        SearchAttributePair(ITEM, item_code), SearchAttributePair(STATUS, CaseStatus.REGISTERED.value),
+        SearchAttributePair(KIND, HALL_CASE)])
+
+
 def updates(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[SearchAttributeUpdate[Any]]:
     """What to upsert to go from ``before`` to ``after``: changed values set, values gone unset."""
     result: list[SearchAttributeUpdate[Any]] = []
@@ -121,9 +136,14 @@ class Published:
         self.search: dict[str, Any] = {}
         self.at_start: bool | None = None  # set by ``adopt``
 
-    def adopt(self) -> None:
-        """Call first thing in the workflow's run."""
-        self.at_start = workflow.patched(PATCH_AT_START)
+    def adopt(self, current: bool) -> None:
+        """Call first thing in the workflow's run, with ``versions.adopt()``'s answer. A current run starts from
+        the attributes its starter set (a case's intake sets those it knows), so its first upsert sends only what
+        differs."""
+        self.at_start = current or workflow.patched(PATCH_AT_START)
+        if current:
+            given = workflow.info().typed_search_attributes
+            self.search = {key.name: value for key in KEYS if (value := given.get(key)) is not None}
 
     def recorded(self, event: str, seq: int, before: Any, after: Any) -> None:
         """After a transition is stored: count it, and upsert the search attributes that changed."""

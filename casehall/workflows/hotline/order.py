@@ -6,6 +6,7 @@ import asyncio
 
 from temporalio import workflow
 
+from casehall.workflows import versions
 from casehall.workflows.access import require_operator, require_unit_member
 from casehall.workflows.actions import Actions
 from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
@@ -43,10 +44,12 @@ class OrderWorkflow(OrderPetition):
             registered_at=workflow.now(), profile=inp.profile)
         self.recorder = Recorder(self)
         self.actions = Actions()
+        self.current = False  # set by run (versions.adopt)
 
     @workflow.run
     async def run(self, inp: StartOrderInput) -> OrderView:
-        self.recorder.published.adopt()
+        self.current = versions.adopt()
+        self.recorder.published.adopt(self.current)
         call = inp.call
         petition: dict[str, str] = {}
         if self._is_petition():  # the statutory clock of the acceptance decision starts at receipt
