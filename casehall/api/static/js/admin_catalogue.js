@@ -197,7 +197,7 @@ function drawItems() {
     && (!state.department || i.department_code === state.department)
     && (!state.q || i.name.toLowerCase().includes(state.q) || i.code.toLowerCase().includes(state.q)));
   $("#ac-items").innerHTML = `<table class="grid" id="ac-item-table"><thead><tr><th>${esc(t("Code"))}</th>
-      <th>${esc(t("Name"))}</th><th>${esc(t("Department"))}</th><th>${esc(t("Time limit (working days)"))}</th>
+      <th>${esc(t("Item"))}</th><th>${esc(t("Department"))}</th><th>${esc(t("Time limit (working days)"))}</th>
       <th>${esc(t("Materials"))}</th><th>${esc(t("Status"))}</th><th></th></tr></thead><tbody>
       ${list.map((i) => `<tr data-code="${esc(i.code)}" class="${i.withdrawn_at ? "bad" : ""}"><td>${esc(i.code)}</td>
         <td>${esc(i.name)}</td><td>${esc(deptName(i.department_code))}</td>
@@ -339,16 +339,40 @@ async function reinstate(item) {
 }
 
 // ---- the change log ------------------------------------------------------------------------------------------
+const RULE_LABEL = Object.fromEntries(RULES.map(([key, text]) => [key, text]));
+
+/** One field's change, readable: materials added, removed or changed by name; rules one by one; values as such. */
+function fieldChange(key, was, now) {
+  if (key === "materials") {
+    const names = (list) => new Map((list || []).map((m) => [m.name, m]));
+    const a = names(was), b = names(now);
+    const main = (m) => (m.main ? t("main") : t("secondary"));
+    const parts = [...[...b.keys()].filter((n) => !a.has(n)).map((n) => `+ ${n}（${main(b.get(n))}）`),
+                   ...[...a.keys()].filter((n) => !b.has(n)).map((n) => `− ${n}`),
+                   ...[...b.keys()].filter((n) => a.has(n) && !same(a.get(n), b.get(n))).map((n) => `~ ${n}`)];
+    return parts.join("；") || t("order changed");
+  }
+  if (key === "rules") {
+    return Object.keys({...was, ...now}).filter((k) => !same(was?.[k], now?.[k]))
+      .map((k) => `${RULE_LABEL[k] ? RULE_LABEL[k]() : t("Default rating")}: ${
+        k === "default_rating" ? label("grade", was?.[k]) : was?.[k] ?? "—"} → ${
+        k === "default_rating" ? label("grade", now?.[k]) : now?.[k] ?? "—"}`).join("；");
+  }
+  const show = (v) => (v === null || v === undefined || v === "" ? "—" : typeof v === "boolean"
+    ? (v ? t("yes") : t("no")) : key === "withdrawn_at" ? when(v) : key === "kind" ? label("dkind", v) : String(v));
+  return `${show(was)} → ${show(now)}`;
+}
+
 function differences(before, after) {
   if (!before || !after) return "";
-  const show = (v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? "—"));
   return Object.keys({...before, ...after}).filter((k) => !same(before[k], after[k]))
-    .map((k) => `<div><b>${esc(k)}</b>: ${esc(show(before[k]))} → ${esc(show(after[k]))}</div>`).join("");
+    .map((k) => `<div><b>${esc(label("cfield", k))}</b>: ${esc(fieldChange(k, before[k], after[k]))}</div>`).join("");
 }
 
 function history(entity, code) {
   state.view = "changes";
   state.log = {entity, code, pages: [null]};
+  flash($("#ac-msg"), "");
   $$("#ac-views button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.view === "changes")));
   return changes();
 }
