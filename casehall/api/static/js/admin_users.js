@@ -12,7 +12,7 @@ const PAGE = 20;
 const state = {view: "users", users: {q: "", role: "", department: "", active: "", offset: 0},
                signIns: {username: "", outcome: "", offset: 0}, changes: {target: "", action: "", offset: 0}};
 
-const VIEWS = () => [["users", t("User accounts")], ["locks", t("Sign-in locks")], ["sign-ins", t("Sign-in log")],
+const VIEWS = () => [["users", t("Account list")], ["locks", t("Sign-in locks")], ["sign-ins", t("Sign-in log")],
                      ["changes", t("Account changes")]];
 
 export function mount(root) {
@@ -35,7 +35,7 @@ function show() {
   ({users, locks, "sign-ins": signIns, changes}[state.view] || users)();
 }
 
-const message = (text, kind = "ok") => flash($("#au-msg"), text, kind);
+const message = (text, kind = "ok") => { const box = $("#au-msg"); if (box) flash(box, text, kind); };
 const guard = (promise) => promise.catch((e) => message(e.message, "error"));
 const options = (pairs, selected) => pairs.map(([v, l]) => `<option value="${esc(v)}" ${v === selected ? "selected" : ""}>
   ${esc(l)}</option>`).join("");
@@ -83,8 +83,10 @@ async function listUsers() {
   const p = new URLSearchParams({offset: String(f.offset), limit: String(PAGE)});
   for (const key of ["q", "role", "department", "active"]) if (f[key]) p.set(key, f[key]);
   const page = await api(`/admin/users?${p}`);
+  const box = $("#au-users");
+  if (!box) return;  // another view was opened meanwhile
   const nav = pager(page, (offset) => { f.offset = offset; guard(listUsers()); });
-  $("#au-users").innerHTML = `<table class="grid" id="au-user-table"><thead><tr>
+  box.innerHTML = `<table class="grid" id="au-user-table"><thead><tr>
       <th>${esc(t("Username"))}</th><th>${esc(t("Name"))}</th><th>${esc(t("Role"))}</th><th>${esc(t("Department"))}</th>
       <th>${esc(t("Status"))}</th><th>${esc(t("Last sign-in"))}</th><th></th></tr></thead><tbody>
       ${page.items.map((u) => `<tr data-username="${esc(u.username)}">
@@ -100,7 +102,7 @@ async function listUsers() {
             : `<button type="button" class="link" data-act="enable">${esc(t("Enable"))}</button>`}
           <button type="button" class="link" data-act="password">${esc(t("Reset password"))}</button></td></tr>`).join("")}
       </tbody></table>${page.items.length ? "" : `<p class="muted">${esc(t("No users match."))}</p>`}${nav.html}`;
-  nav.wire($("#au-users"));
+  nav.wire(box);
   $$("#au-user-table [data-act]").forEach((b) => {
     const user = page.items.find((u) => u.username === b.closest("tr").dataset.username);
     b.onclick = () => guard({edit: editUser, disable: disableUser, enable: enableUser, password: resetPassword}
@@ -206,7 +208,9 @@ async function locks() {
 
 async function listLocks() {
   const found = await api("/admin/locks");
-  $("#au-locks").innerHTML = found.length ? `<table class="grid" id="au-lock-table"><thead><tr>
+  const box = $("#au-locks");
+  if (!box) return;
+  box.innerHTML = found.length ? `<table class="grid" id="au-lock-table"><thead><tr>
       <th>${esc(t("Locked"))}</th><th></th><th>${esc(t("Until"))}</th><th></th></tr></thead><tbody>
       ${found.map((lk, i) => `<tr><td>${esc(lk.scope === "user" ? t("Username") : t("Address"))}</td>
         <td>${esc(lk.subject)}</td><td>${esc(when(lk.locked_until))}</td>
@@ -249,14 +253,16 @@ async function listSignIns() {
   if (f.username) p.set("username", f.username);
   if (f.outcome) p.set("outcome", f.outcome);
   const page = await api(`/admin/sign-ins?${p}`);
+  const box = $("#au-log");
+  if (!box) return;
   const nav = pager(page, (offset) => { f.offset = offset; guard(listSignIns()); });
-  $("#au-log").innerHTML = `<table class="grid" id="au-log-table"><thead><tr><th>${esc(t("Time"))}</th>
+  box.innerHTML = `<table class="grid" id="au-log-table"><thead><tr><th>${esc(t("Time"))}</th>
       <th>${esc(t("Username"))}</th><th>${esc(t("Outcome"))}</th><th>${esc(t("Address"))}</th></tr></thead><tbody>
       ${page.items.map((e) => `<tr class="${["ok", "logout"].includes(e.outcome) ? "" : "bad"}">
         <td>${esc(when(e.at, true))}</td><td>${esc(e.username)}</td><td>${esc(outcomeText(e.outcome))}</td>
         <td>${esc(e.address)}</td></tr>`).join("")}</tbody></table>
       ${page.items.length ? "" : `<p class="muted">${esc(t("No entries."))}</p>`}${nav.html}`;
-  nav.wire($("#au-log"));
+  nav.wire(box);
 }
 
 // ---- the account changes -------------------------------------------------------------------------------------
@@ -305,12 +311,14 @@ async function listChanges() {
   if (f.target) p.set("target", f.target);
   if (f.action) p.set("action", f.action);
   const page = await api(`/admin/changes?${p}`);
+  const box = $("#au-changes");
+  if (!box) return;
   const nav = pager(page, (offset) => { f.offset = offset; guard(listChanges()); });
-  $("#au-changes").innerHTML = `<table class="grid" id="au-change-table"><thead><tr><th>${esc(t("Time"))}</th>
+  box.innerHTML = `<table class="grid" id="au-change-table"><thead><tr><th>${esc(t("Time"))}</th>
       <th>${esc(t("By"))}</th><th>${esc(t("Change"))}</th><th>${esc(t("Account"))}</th><th>${esc(t("What changed"))}</th>
       </tr></thead><tbody>${page.items.map((c) => `<tr><td>${esc(when(c.at, true))}</td>
         <td>${esc(c.actor)} <span class="muted small">${esc(c.address)}</span></td><td>${esc(actionText(c.action))}</td>
         <td>${esc(c.target)}</td><td class="small">${esc(changesText(c))}</td></tr>`).join("")}</tbody></table>
       ${page.items.length ? "" : `<p class="muted">${esc(t("No entries."))}</p>`}${nav.html}`;
-  nav.wire($("#au-changes"));
+  nav.wire(box);
 }
