@@ -13,8 +13,9 @@ restarted alone. Through the API, ``--concurrency`` clients open ``--cases`` ite
 
 Every ``--every`` seconds: items open and the rate, RSS of the Temporal server, of PostgreSQL (all its processes;
 PSS too, which counts shared buffers once), of the worker and the API, disk of the SQLite file (with its WAL) and of
-the PostgreSQL data directory, the worker's sticky cache (the SDK's Prometheus metrics: size, forced evictions,
-hits, misses) and the timers fired against those due (from the order events in PostgreSQL: lag = event time - due).
+the PostgreSQL data directory, the worker's sticky cache (the SDK's Prometheus metrics: size, forced evictions, and
+the workflow tasks that replayed a whole history because the workflow was not cached), the timers fired against
+those due (from the order events in PostgreSQL: lag = event time - due) and the CPU seconds each part used.
 Then: the worker restarted alone, and the whole stack, each timed until a case takes an action again (a supplement
 on an open case, which replays it) and, for the stack, until the first timer fires; ``--settle`` minutes more of
 samples. Prints a table of samples and of the figures, one JSON line, and keeps ``samples.json`` in the data dir.
@@ -55,8 +56,7 @@ UNIT = "D01-S01"
 TIMER_EVENTS = ("sign_reminder", "supervision_ordered", "supervision_raised")
 REQUEST_TIMEOUT = 120.0
 CACHE_METRICS = {"temporal_sticky_cache_size": "cache", "temporal_sticky_cache_total_forced_eviction": "evicted",
-                 "temporal_sticky_cache_hit": "hits", "temporal_sticky_cache_miss": "misses",
-                 "temporal_num_pollers": "pollers"}
+                 "temporal_workflow_task_replay_latency_count": "replays", "temporal_num_pollers": "pollers"}
 
 
 # ---- the stack ------------------------------------------------------------------------------------------------
@@ -169,17 +169,19 @@ class Stack:
                 "worker": tree(self.worker), "api": tree(self.api)}
 
 
-def memory_mb(pids: list[int]) -> tuple[float, float]:
-    """RSS and PSS summed over the processes, MB."""
-    rss = pss = 0
+def usage(pids: list[int]) -> tuple[float, float, float]:
+    """RSS and PSS (MB) and CPU seconds since start, summed over the processes."""
+    rss = pss = cpu = 0.0
     for pid in pids:
         try:
-            info = psutil.Process(pid).memory_full_info()
+            proc = psutil.Process(pid)
+            info, times = proc.memory_full_info(), proc.cpu_times()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         rss += info.rss
         pss += getattr(info, "pss", info.rss)
-    return rss / 2**20, pss / 2**20
+        cpu += times.user + times.system
+    return rss / 2**20, pss / 2**20, cpu
 
 
 def disk_mb(path: Path, prefix: str | None = None) -> float:
@@ -368,10 +370,14 @@ class Sample:
     pgdata_mb: float
     cache: float
     evicted: float
-    misses: float
+    replays: float
     reminders: float
     reminders_due: float
     rem_p99_s: float
+    cpu_temporal_s: float  # CPU seconds since the process started (PostgreSQL: of its live processes)
+    cpu_postgres_s: float
+    cpu_worker_s: float
+    cpu_api_s: float
 
 
 class Sampler:
@@ -385,10 +391,10 @@ class Sampler:
     async def take(self) -> Sample:
         now = time.monotonic()
         pids = self.stack.pids()
-        temporal, _ = memory_mb(pids["temporal"])
-        postgres, postgres_pss = memory_mb(pids["postgres"])
-        worker, _ = memory_mb(pids["worker"])
-        api, _ = memory_mb(pids["api"])
+        temporal, _, temporal_cpu = usage(pids["temporal"])
+        postgres, postgres_pss, postgres_cpu = usage(pids["postgres"])
+        worker, _, worker_cpu = usage(pids["worker"])
+        api, _, api_cpu = usage(pids["api"])
         cache = await worker_metrics(self.stack.ports["metrics"])
         fired = await timers(self.dsn) if pids["postgres"] else {}
         opened = self.fill.opened
@@ -400,8 +406,10 @@ class Sampler:
             worker_mb=round(worker), api_mb=round(api),
             sqlite_mb=round(disk_mb(self.stack.temporal.data_dir, "temporal.db"), 1),
             pgdata_mb=round(disk_mb(self.stack.postgres.pgdata)), cache=cache.get("cache", 0),
-            evicted=cache.get("evicted", 0), misses=cache.get("misses", 0), reminders=fired.get("reminders", -1),
-            reminders_due=fired.get("reminders_due", -1), rem_p99_s=round(fired.get("rem_p99", 0.0), 1))
+            evicted=cache.get("evicted", 0), replays=cache.get("replays", 0), reminders=fired.get("reminders", -1),
+            reminders_due=fired.get("reminders_due", -1), rem_p99_s=round(fired.get("rem_p99", 0.0), 1),
+            cpu_temporal_s=round(temporal_cpu), cpu_postgres_s=round(postgres_cpu), cpu_worker_s=round(worker_cpu),
+            cpu_api_s=round(api_cpu))
         self.samples.append(sample)
         print("  ".join(f"{k}={v}" for k, v in asdict(sample).items()), flush=True)
         return sample
@@ -575,7 +583,7 @@ def report(figures: dict[str, Any]) -> None:
         ("worker / API RSS", f"{rest['worker_mb']} / {rest['api_mb']} MB"),
         ("SQLite file / pgdata", f"{rest['sqlite_mb']} MB / {rest['pgdata_mb']} MB"),
         ("sticky cache", f"size {rest['cache']:.0f} (max {figures['cache']}), forced evictions {rest['evicted']:.0f}, "
-                         f"misses {rest['misses']:.0f}"),
+                         f"replays {rest['replays']:.0f}"),
         ("history of a case", f"{figures['history_case'][0]} events, {figures['history_case'][1]} KB"),
         ("timers (urgent orders)", f"reminders {t.get('reminders', 0):.0f} of {t.get('reminders_due', 0):.0f} due, "
                                    f"lag p50 {t.get('rem_p50', 0):.1f} s p99 {t.get('rem_p99', 0):.1f} s max "
