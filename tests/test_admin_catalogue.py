@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casehall.models.tables import CatalogueChange, Department, ServiceItem
-from tests.cases import ALL_MKT
+from tests.cases import ALL_MKT, documents
 
 APPLICANT = {"name": "张三", "phone": "13800138000", "id_number": "220201199001011238"}
 EN = {"Accept-Language": "en"}
@@ -363,3 +363,21 @@ async def test_change_log_reads(api: httpx.AsyncClient, tokens: Tokens) -> None:
     assert {c["entity"] for c in items_only["items"]} == {"item"}
     bad = await api.get("/catalogue/changes", headers=tokens["admin"], params={"entity": "user"})
     assert bad.status_code == 422
+
+
+async def test_notices_name_the_item_as_it_was_registered(api: httpx.AsyncClient, tokens: Tokens,
+                                                          sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A rename reaches the notices of cases registered after it, not those of cases registered before."""
+    admin, clerk = tokens["admin"], tokens["clerk"]
+    assert (await api.post("/items", headers=admin, json={**NEW_ITEM, "code": "MKT-040"})).status_code == 201
+    before = await register(api, clerk, "MKT-040", [])  # the main material missing: accepting issues a notice
+    r = await api.patch("/items/MKT-040", headers=admin, json={"version": 1, "name": "食品经营许可（新）"})
+    assert r.status_code == 200
+    after = await register(api, clerk, "MKT-040", [])
+    names = []
+    for case in (before, after):
+        case_no = case.json()["case_no"]
+        assert (await accepted(api, clerk, case_no))["case"]["status"] == "awaiting_materials"
+        [notice] = await documents(sessions, case_no)
+        names.append((notice.kind, notice.content["item_name"], notice.content["authority"]["code"]))
+    assert names == [("one_time_notice", "食品经营许可", "MKT"), ("one_time_notice", "食品经营许可（新）", "MKT")]

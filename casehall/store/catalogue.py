@@ -134,6 +134,21 @@ async def changes(session: AsyncSession, entity: Entity | None = None, code: str
     return ChangePage(items=page, next_before=page[-1].id if more and page else None)
 
 
+async def item_names_at(session: AsyncSession, codes: set[str], at: datetime) -> dict[str, str]:
+    """The names the items had at ``at`` (a case's registration): the name before the first rename after it, else
+    the current name; an unknown code is left out."""
+    rows = await session.execute(select(col(ServiceItem.code), col(ServiceItem.name))
+                                 .where(col(ServiceItem.code).in_(codes)))
+    names = {code: name for code, name in rows.all()}
+    later = await session.scalars(select(CatalogueChange).where(
+        col(CatalogueChange.entity) == "item", col(CatalogueChange.code).in_(names), col(CatalogueChange.at) > at)
+        .order_by(col(CatalogueChange.id).desc()))
+    for change in later:  # newest first: the earliest rename after ``at`` is applied last
+        if change.before and change.after and change.before.get("name") != change.after.get("name"):
+            names[change.code] = str(change.before["name"])
+    return names
+
+
 # ---- the log and the lock ----------------------------------------------------------------------------------------
 async def _lock(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": _LOCK})

@@ -29,6 +29,7 @@ from casehall.models.tables import (
     ServiceItem,
     User,
 )
+from casehall.store.catalogue import item_names_at
 
 LAYOUT = 2  # content carrying the keys below; older content has none of them
 
@@ -113,16 +114,11 @@ async def _people(session: AsyncSession, *, usernames: Collection[str] = (),
     return found
 
 
-async def _item_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
-    rows = await session.execute(select(col(ServiceItem.code), col(ServiceItem.name)).where(
-        col(ServiceItem.code).in_(codes)))
-    return {code: name for code, name in rows.all()}
-
-
-async def _matters(session: AsyncSession, matters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A combined result's matters with item and department names, and for a refused matter the number of its
-    rejection notice and the remedies of its department."""
-    names = await _item_names(session, {str(m.get("item", "")) for m in matters})
+async def _matters(session: AsyncSession, matters: list[dict[str, Any]], registered_at: datetime
+                   ) -> list[dict[str, Any]]:
+    """A combined result's matters with item names (as at registration) and department names, and for a refused
+    matter the number of its rejection notice and the remedies of its department."""
+    names = await item_names_at(session, {str(m.get("item", "")) for m in matters}, registered_at)
     enriched = []
     for m in matters:
         line = dict(m)
@@ -151,7 +147,7 @@ async def enrich_document(session: AsyncSession, case_no: str, spec: DocumentSpe
         return content
     case = await session.get(Case, case_no)
     item = await session.get(ServiceItem, case.item_code) if case else None
-    department = item.department_code if item else (case.department_code if case else "")
+    department = case.department_code if case else ""  # the item's department when the case was registered
     authority = await authority_of(session, department)
     issued = wording.local(at, tz)
     assert issued is not None
@@ -168,8 +164,9 @@ async def enrich_document(session: AsyncSession, case_no: str, spec: DocumentSpe
         content.setdefault("applicant", case.applicant_name)
         content.setdefault("registered_at", case.registered_at.isoformat())
         content.update({"hall": case.hall, "window": case.window})
-    if item is not None:
-        content.update({"item_code": item.code, "item_name": item.name})
+    if item is not None and case is not None:  # the item's name when the case was registered
+        names = await item_names_at(session, {item.code}, case.registered_at)
+        content.update({"item_code": item.code, "item_name": names.get(item.code, item.name)})
     if handler:
         content["handler"] = handler
     if approver := people.get(str(content.get("approved_by", ""))):
@@ -177,7 +174,7 @@ async def enrich_document(session: AsyncSession, case_no: str, spec: DocumentSpe
     if spec.kind == "rejection_notice":
         content["remedies"] = authority.remedies()
     if isinstance(content.get("matters"), list):
-        content["matters"] = await _matters(session, content["matters"])
+        content["matters"] = await _matters(session, content["matters"], case.registered_at if case else at)
     return content
 
 
