@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from casehall.models.tables import AdminChange, User
+from casehall.models.tables import AdminChange, Department, User
 from casehall.stack.seed import DEMO_PASSWORD
 from casehall.store import accounts
 
@@ -124,6 +124,29 @@ async def test_create_refusals_store_nothing(api: httpx.AsyncClient, tokens: dic
     assert error(r)["code"] == code and error(r)["field"] == field and says in error(r)["message"], r.text
     assert await user_count(sessions) == before
     assert await changes_of(api, tokens["admin"], "li.clerk") == []
+
+
+async def test_a_department_out_of_use_gets_no_active_account(api: httpx.AsyncClient,
+                                                               tokens: dict[str, dict[str, str]],
+                                                               sessions: async_sessionmaker[AsyncSession]) -> None:
+    admin = tokens["admin"]
+    async with sessions() as s, s.begin():
+        s.add(Department(code="OLD", name="已撤并的科室", kind="department", parent_code="CITY"))
+    assert (await create(api, admin, "old.clerk", department="OLD")).status_code == 201
+    assert (await api.post("/admin/users/old.clerk/disable", headers=admin)).status_code == 200
+    async with sessions() as s, s.begin():
+        await s.execute(update(Department).where(col(Department.code) == "OLD").values(active=False))
+    refused = await create(api, admin, "new.clerk", department="OLD")
+    assert refused.status_code == 422 and error(refused)["field"] == "department_code"
+    assert error(refused)["message"] == "部门 OLD 已停用：请选择在用的部门"
+    moved = await api.patch("/admin/users/clerk2", headers=admin, json={"department_code": "OLD"})
+    assert moved.status_code == 422 and error(moved)["code"] == "department_out_of_use"
+    enable = await api.post("/admin/users/old.clerk/enable", headers=admin)
+    assert enable.status_code == 409
+    assert error(enable)["message"] == "old.clerk 所属的部门 OLD 已停用：请先将其调到在用的部门"
+    assert (await api.patch("/admin/users/old.clerk", headers=admin, json={"department_code": "MKT"})).is_success
+    assert (await api.post("/admin/users/old.clerk/enable", headers=admin)).json()["active"] is True
+    assert (await api.get("/admin/users/clerk2", headers=admin)).json()["department_code"] == "CITY"
 
 
 async def test_english_on_request(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:

@@ -244,6 +244,10 @@ class UnknownDepartment(AccountRefused):
     """No department has this code."""
 
 
+class DepartmentOutOfUse(AccountRefused):
+    """The department was taken out of use (``casehall.store.catalogue``): it gets no active account."""
+
+
 class LastAdmin(AccountRefused):
     """The change would leave no active administrator."""
 
@@ -261,8 +265,12 @@ async def record_change(session: AsyncSession, by: Changer, action: Action, targ
 
 
 async def _require_department(session: AsyncSession, code: str) -> None:
-    if await session.get(Department, code) is None:
+    """The department exists and is in use; its row is share-locked, so it is not taken out of use meanwhile."""
+    department = await session.get(Department, code, with_for_update={"read": True})
+    if department is None:
         raise UnknownDepartment(f"no department with code {code!r}", code)
+    if not department.active:
+        raise DepartmentOutOfUse(f"department {code} is out of use: choose a department in use", code)
 
 
 async def _lock_admins(session: AsyncSession) -> set[int]:
@@ -316,8 +324,8 @@ async def update_user(session: AsyncSession, by: Changer, username: str, **field
 
 
 async def set_active(session: AsyncSession, username: str, active: bool, by: Changer) -> User:
-    """Enable or disable an account; disabling revokes its tokens at once (and never leaves no administrator).
-    Recorded when the account changes."""
+    """Enable or disable an account; disabling revokes its tokens at once (and never leaves no administrator),
+    enabling needs its department in use. Recorded when the account changes."""
     admins = await _lock_admins(session) if not active else set()
     user = await _user(session, username, lock=True)
     assert user.id is not None
@@ -329,6 +337,7 @@ async def set_active(session: AsyncSession, username: str, active: bool, by: Cha
             await record_change(session, by, Action.DISABLE, username,
                                 {"active": [True, False], "sessions_ended": ended}, user.id)
     elif not user.active:
+        await _require_department(session, user.department_code)
         user.active = True
         await record_change(session, by, Action.ENABLE, username, {"active": [False, True]}, user.id)
     return user

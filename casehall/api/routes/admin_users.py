@@ -156,6 +156,10 @@ def changer(actor: Actor, request: Request) -> accounts.Changer:
 
 
 def refusal(err: accounts.AccountRefused) -> ApiError:
+    if isinstance(err, accounts.DepartmentOutOfUse):  # a department chosen: bad input (enabling: see _set_active)
+        return ApiError(422, "department_out_of_use", N_("department {department} is out of use: choose a "
+                                                         "department in use"), field="department_code",
+                        department=err.subject)
     if isinstance(err, accounts.UsernameTaken):
         return ApiError(409, "username_taken", N_("the username {username} is taken: choose another one"),
                         field="username", username=err.subject)
@@ -254,6 +258,10 @@ async def _set_active(session: SessionDep, by: accounts.Changer, username: str, 
         await accounts.set_active(session, username, active, by)
     except LookupError:
         raise NotFound(N_("no user named {username}"), username=username) from None
+    except accounts.DepartmentOutOfUse as err:  # the account's own department: a state, not the request
+        raise ApiError(409, "department_out_of_use", N_("{username} belongs to {department}, which is out of use: "
+                                                        "move them to a department in use first"),
+                       username=username, department=err.subject) from None
     except accounts.AccountRefused as err:
         raise refusal(err) from None
     await session.commit()
