@@ -42,7 +42,8 @@ async def test_admin_edits_an_item_and_the_clerk_sees_it(page: Page, http: httpx
     await editor.locator(".material-row .m-how").last.fill("申请人签字原件")
     await editor.locator("#ie-reason").fill("按新规定增加承诺书")
     await editor.locator("[data-submit]").click()
-    await expect(editor.locator(".dialog-error")).to_contain_text("加急时限（9 个工作日）不能长于法定时限（5 个工作日）")
+    refused = "加急时限（9 个工作日）不能长于法定时限（5 个工作日）"
+    await expect(editor.locator(".dialog-error")).to_contain_text(refused)
     await expect(editor.locator(".material-row")).to_have_count(4)
     await editor.locator("#ie-expedited").fill("2")
     await screenshot(page, "admin-catalogue-item", tmp_path)
