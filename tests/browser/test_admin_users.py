@@ -6,7 +6,9 @@ from pathlib import Path
 
 import httpx
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from casehall.models.tables import Department
 from tests.browser.conftest import login, no_horizontal_scroll, screenshot, token
 
 PASSWORD = "Window-2026"
@@ -18,7 +20,10 @@ async def submit(page: Page) -> None:
 
 
 async def test_admin_creates_a_clerk_then_disables_them_and_the_session_ends(
-        page: Page, browser: Browser, live_url: str, http: httpx.AsyncClient, tmp_path: Path) -> None:
+        page: Page, browser: Browser, live_url: str, http: httpx.AsyncClient, tmp_path: Path,
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as s, s.begin():  # a department taken out of use is not offered for an account
+        s.add(Department(code="OLD", name="已撤并的科室", kind="department", parent_code="CITY", active=False))
     await login(page, "admin")
     await expect(page.locator("#admin-tabs [aria-selected=true]")).to_have_text("用户账号")
     await expect(page.locator("#au-user-table tr[data-username=clerk]")).to_contain_text("王窗口")
@@ -26,6 +31,8 @@ async def test_admin_creates_a_clerk_then_disables_them_and_the_session_ends(
     # create: the server's password policy answers inside the dialog, which keeps what was typed
     await page.click("#au-new")
     dialog = page.locator("dialog[open]")
+    await expect(dialog.locator("select[name=department_code] option[value=MKT]")).to_have_count(1)
+    await expect(dialog.locator("select[name=department_code] option[value=OLD]")).to_have_count(0)
     await dialog.locator("input[name=username]").fill("liu.clerk")
     await dialog.locator("input[name=display_name]").fill("刘窗口")
     await dialog.locator("select[name=department_code]").select_option("MKT")

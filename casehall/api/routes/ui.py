@@ -61,6 +61,7 @@ class DepartmentOut(BaseModel):
     name: str
     kind: str
     parent_code: str | None
+    active: bool  # False: taken out of use (shown on old records, never offered for new ones)
 
 
 class Colleague(BaseModel):
@@ -133,7 +134,8 @@ async def me(user: CurrentUser, session: SessionDep) -> Me:
 @router.get("/ui/departments")
 async def departments(_: CurrentUser, session: SessionDep) -> list[DepartmentOut]:
     rows = await session.scalars(select(Department).order_by(col(Department.code)))
-    return [DepartmentOut(code=d.code, name=d.name, kind=d.kind, parent_code=d.parent_code) for d in rows.all()]
+    return [DepartmentOut(code=d.code, name=d.name, kind=d.kind, parent_code=d.parent_code, active=d.active)
+            for d in rows.all()]
 
 
 @router.get("/ui/colleagues")

@@ -39,7 +39,9 @@ const message = (text, kind = "ok") => { const box = $("#au-msg"); if (box) flas
 const guard = (promise) => promise.catch((e) => message(e.message, "error"));
 const options = (pairs, selected) => pairs.map(([v, l]) => `<option value="${esc(v)}" ${v === selected ? "selected" : ""}>
   ${esc(l)}</option>`).join("");
-const departments = () => store.departments.map((d) => [d.code, `${d.name} (${d.code})`]);
+// Every department (filters), or those in use plus ``keep`` (the account's own, even if taken out of use).
+const departments = (keep) => store.departments.filter((d) => keep === undefined || d.active !== false || d.code === keep)
+  .map((d) => [d.code, `${d.name} (${d.code})`]);
 const roleOptions = () => ROLES.map((r) => [r, label("role", r)]);
 
 function pager(page, onMove) {
@@ -125,7 +127,7 @@ async function createUser() {
       {name: "display_name", label: t("Name"), required: true},
       {name: "title", label: t("Title (printed after the name on documents)")},
       {name: "role", label: t("Role"), type: "select", options: roleOptions(), value: "clerk"},
-      {name: "department_code", label: t("Department"), type: "select", options: departments(),
+      {name: "department_code", label: t("Department"), type: "select", options: departments(""),
        value: store.me.department_code},
       {name: "password", label: t("Password"), type: "password", required: true, hint: passwordHint()},
       {name: "again", label: t("Password again"), type: "password", required: true},
@@ -148,7 +150,7 @@ async function editUser(user) {
     {name: "title", label: t("Title (printed after the name on documents)"), value: user.title},
     self ? {type: "html", html: `<p class="muted small">${esc(t("You cannot change your own role."))}</p>`}
       : {name: "role", label: t("Role"), type: "select", options: roleOptions(), value: user.role},
-    {name: "department_code", label: t("Department"), type: "select", options: departments(),
+    {name: "department_code", label: t("Department"), type: "select", options: departments(user.department_code),
      value: user.department_code},
   ];
   const done = await formDialog({
