@@ -148,7 +148,9 @@ async function editUser(user) {
   const fields = [
     {name: "display_name", label: t("Name"), required: true, value: user.display_name},
     {name: "title", label: t("Title (printed after the name on documents)"), value: user.title},
-    self ? {type: "html", html: `<p class="muted small">${esc(t("You cannot change your own role."))}</p>`}
+    self || !ROLES.includes(user.role)
+      ? {type: "html", html: `<p class="muted small">${esc(self ? t("You cannot change your own role.")
+        : t("The role of a hotline account is not changed here."))}</p>`}
       : {name: "role", label: t("Role"), type: "select", options: roleOptions(), value: user.role},
     {name: "department_code", label: t("Department"), type: "select", options: departments(user.department_code),
      value: user.department_code},
