@@ -42,7 +42,7 @@ async def served(settings: Settings, env: WorkflowEnvironment) -> AsyncIterator[
 
 async def test_64_windows(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                           time_env: WorkflowEnvironment) -> None:
-    assert (settings.db_pool_size, settings.db_max_overflow) == (5, 10)  # the defaults, not a test-sized pool
+    assert (settings.db_pool_size, settings.db_max_overflow) == (10, 10)  # the defaults, not a test-sized pool
     assert settings.temporal_rpc_timeout_seconds == 30  # the default bound on Temporal calls, too
     async with served(settings, time_env) as http, \
             build_worker(time_env.client, settings, case_activities(sessions, settings)):

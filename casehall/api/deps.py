@@ -183,7 +183,8 @@ class AppState:
     client: Client
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # Dependencies are coroutines: FastAPI runs a plain function in its thread pool, a thread hop per request.
     state: AppState = request.app.state.casehall
     return state
 
@@ -225,7 +226,7 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_actor(user: CurrentUser) -> Actor:
+async def get_actor(user: CurrentUser) -> Actor:
     return queries.actor_of(user)
 
 
@@ -235,7 +236,7 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 def require_roles(*roles: Role) -> params.Depends:
     """A dependency refusing users whose role is not among ``roles``."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if Role(user.role) not in roles:
             names = ", ".join(r.value for r in roles)
             raise HTTPException(403, f"this needs one of the roles: {names}")

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"  # json: one object per line, for a log collector
     # The API's database pool. A request holds a connection only while it reads or writes, never while it waits
     # for Temporal; pool_timeout bounds the wait for a free connection (then 503).
-    db_pool_size: int = Field(5, ge=1, le=1000)
+    db_pool_size: int = Field(10, ge=1, le=1000)  # kept open: connections past it are opened and closed per use
     db_max_overflow: int = Field(10, ge=0, le=1000)
     db_pool_timeout_seconds: float = Field(10, gt=0, le=600)
     db_connect_timeout_seconds: float = Field(5, gt=0, le=600)
