@@ -7,9 +7,9 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, literal, select, text, tuple_
+from sqlalchemy import ARRAY, ColumnElement, Text, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -250,9 +250,39 @@ def text_condition(text_: str, common: bool = False) -> ColumnElement[bool]:
     like = f"%{escape_like(text_)}%"
     contains = col(Case.applicant_name).ilike(like, escape="\\") | col(Case.description).ilike(like, escape="\\")
     if len(text_) >= 2 and not common:
-        terms = func.casehall_case_terms(col(Case.applicant_name), col(Case.description))
-        contains = terms.op("@>")(func.casehall_bigrams(text_)) & contains
+        contains = plain_terms(text_) & contains
     return prefix | contains if text_.isascii() else contains
+
+
+def plain_terms(text_: str) -> ColumnElement[bool]:
+    """Cases whose name or description holds every bigram of ``text_`` (the bigram index of migration 0009)."""
+    terms = func.casehall_case_terms(col(Case.applicant_name), col(Case.description))
+    return terms.op("@>")(func.casehall_bigrams(text_))
+
+
+# A text search reads the newest weeks first, through the weekly bigram index of migration 0013
+# (``casehall_case_terms_weekly``: each bigram of a case tagged with the week of its registration): these windows of
+# weeks one after another, then everything older through the plain bigram index, until the page is full.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WEEK = timedelta(weeks=1)
+SEARCH_WEEKS = (2, 3, 12, 48)
+
+
+def week_of(moment: datetime) -> int:
+    """Weeks since 1970-01-01 00:00 UTC (as ``casehall_case_terms_weekly`` numbers them)."""
+    return (moment - EPOCH) // WEEK
+
+
+def weekly_condition(text_: str, weeks: range) -> ColumnElement[bool]:
+    """Cases registered in one of ``weeks`` whose name or description holds every bigram of ``text_``."""
+    terms = func.casehall_case_terms_weekly(col(Case.applicant_name), col(Case.description), col(Case.registered_at))
+    pieces = sorted(bigrams(text_))
+    return or_(*(terms.op("@>")(literal([f"{week}:{piece}" for piece in pieces], ARRAY(Text))) for week in weeks))
+
+
+def searched_by_week(text_: str | None) -> bool:
+    """Whether a list searching ``text_`` is read week by week: a Chinese text of two characters or more."""
+    return bool(text_) and len(text_ or "") >= 2 and not (text_ or "").isascii()
 
 
 # Cases whose legal clock runs (migration 0013 indexes them alone, ``ix_cases_running_registered``: keep its
@@ -311,22 +341,48 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
         total, exact = await estimated_cases(session, conditions), False
     else:
         total, exact = await count_cases(session, conditions, f.exact_count)
-    paged = list(conditions)
-    if f.cursor is not None:
-        paged.append(tuple_(col(Case.registered_at), col(Case.case_no))
-                     < tuple_(literal(f.cursor.registered_at), literal(f.cursor.case_no)))
+    after = [] if f.cursor is None else [tuple_(col(Case.registered_at), col(Case.case_no))
+                                         < tuple_(literal(f.cursor.registered_at), literal(f.cursor.case_no))]
+    paged = conditions + after
     order = (col(Case.registered_at).desc(), col(Case.case_no).desc())
-    if f.overdue:  # the page's keys from the covering partial index alone (no row read to test a deadline), then rows
+    if not common and searched_by_week(f.text):  # the windows' own index finds the text, ILIKE checks it
+        rows = await newest_matches(session, f, case_conditions(f, common_text=True) + after)
+    elif f.overdue:  # the page's keys from the covering partial index alone (no row read to test a deadline), then rows
         keys = select(col(Case.case_no)).where(*paged).order_by(*order).offset(f.offset).limit(f.limit).subquery()
-        stmt = select(Case).join(keys, col(Case.case_no) == keys.c.case_no).order_by(*order)
+        rows = (await session.scalars(
+            select(Case).join(keys, col(Case.case_no) == keys.c.case_no).order_by(*order))).all()
     else:
-        stmt = select(Case).where(*paged).order_by(*order).offset(f.offset).limit(f.limit)
-    rows = (await session.scalars(stmt)).all()
+        rows = (await session.scalars(select(Case).where(*paged).order_by(*order).offset(f.offset).limit(f.limit))
+                ).all()
     last = rows[-1] if len(rows) == f.limit else None
     if not exact and f.cursor is None:  # an estimate, but never fewer than the pages seen
         total = max(total, f.offset + len(rows) + (last is not None))
     return CasePage(total=total, total_exact=exact, rows=rows,
                     next_cursor=Cursor(last.registered_at, last.case_no).encode() if last else None)
+
+
+async def newest_matches(session: AsyncSession, f: CaseFilter, conditions: list[ColumnElement[bool]]
+                         ) -> Sequence[Case]:
+    """The page of a text search (``conditions``: the filters and the text's ILIKE), window of weeks by window of
+    weeks (``SEARCH_WEEKS``) from the newest, then all older cases: each window reads only its own matches through
+    the weekly bigram index, so a name found in thousands of cases costs about what a rare one does."""
+    assert f.text
+    order = (col(Case.registered_at).desc(), col(Case.case_no).desc())
+    wanted = f.offset + f.limit
+    found: list[Case] = []
+    # The first window also holds the week after (cases are registered by the server's clock: none lies further).
+    upper = week_of(f.cursor.registered_at if f.cursor else datetime.now(UTC)) + 2
+    for size in SEARCH_WEEKS:
+        window = weekly_condition(f.text, range(upper - 1, upper - size - 1, -1))
+        found += (await session.scalars(select(Case).where(*conditions, window).order_by(*order)
+                                        .limit(wanted - len(found)))).all()
+        upper -= size
+        if len(found) >= wanted:
+            return found[f.offset:]
+    older = col(Case.registered_at) < EPOCH + upper * WEEK
+    found += (await session.scalars(select(Case).where(*conditions, older, plain_terms(f.text)).order_by(*order)
+                                    .limit(wanted - len(found)))).all()
+    return found[f.offset:]
 
 
 async def list_cases(session: AsyncSession, f: CaseFilter) -> tuple[int, Sequence[Case]]:
