@@ -3,7 +3,7 @@ import { api, post } from "./api.js";
 import { showCase } from "./caseview.js";
 import { label, t } from "./i18n.js";
 import {
-  $, $$, FINAL, caseLight, esc, flash, itemName, lightHtml, openDocument, statusBadge, store,
+  $, $$, FINAL, caseLight, esc, flash, itemName, lightHtml, loadCatalogue, openDocument, statusBadge, store,
 } from "./ui.js";
 
 const state = {tab: "cases", showClosed: false, selected: null, cases: []};
@@ -27,6 +27,10 @@ function renderTab(root) {
   $$(".tabs button", root).forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === state.tab)));
   const pane = $("#clerk-pane");
   if (state.tab === "cases") return casesTab(pane);
+  if (state.tab === "register" || state.tab === "several") {  // the catalogue as it is now (an admin may edit it)
+    loadCatalogue().then(() => $$(".item-search", pane).forEach((i) => i.dispatchEvent(new Event("input"))))
+      .catch(() => null);
+  }
   if (state.tab === "register") return registerTab(pane);
   if (state.tab === "several") return severalTab(pane);
   return assistedTab(pane);
