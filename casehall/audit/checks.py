@@ -131,24 +131,39 @@ async def _audit_all(client: Client | None, sessions: async_sessionmaker[AsyncSe
                      anchor: ChainAnchor | None, progress: Callable[[CaseAudit], None] | None) -> list[CaseAudit]:
     """Every case's history loaded and decoded (PREFETCH at a time, ahead of the replay) and replayed through one
     replaying worker (the workflows validated once, not per case). The rows and events of each BATCH of cases are
-    read in two queries (the next batch's while this one replays), serve its chain checks and the comparison of
-    each replay with PostgreSQL; in the order of ``case_nos``."""
+    read in two queries while the replay goes on (the next batch's as soon as this one's are needed) and serve the
+    chain checks and the comparison of each replay with PostgreSQL; in the order of ``case_nos``."""
     codec = codec or (client.data_converter.payload_codec if client else None)
     batches = [case_nos[i:i + BATCH] for i in range(0, len(case_nos), BATCH)]
+    reads: dict[int, asyncio.Task[dict[str, Held]]] = {}  # batch -> its rows and events, while some are not done
+    left = [len(batch) for batch in batches]  # cases of each batch not yet done
     audits: dict[str, CaseAudit] = {}
-    pending: dict[str, tuple[str, str]] = {}  # workflow id -> (case number, where the history came from)
-    held: dict[str, Held] = {}  # of the cases read and not yet audited
-    chains: dict[str, ChainReport] = {}
-
-    def done(case_no: str, report: ReplayReport) -> None:
-        audits[case_no] = CaseAudit(case_no, report, chains.pop(case_no))
-        held.pop(case_no, None)
-        if progress:
-            progress(audits[case_no])
+    pending: dict[str, tuple[int, str, str]] = {}  # workflow id -> (index, case number, where the history came from)
 
     async def read(batch: Sequence[str]) -> dict[str, Held]:
         async with sessions() as session:
             return await held_cases(session, batch)
+
+    def start_read(k: int) -> None:
+        if k < len(batches) and left[k] and k not in reads:
+            reads[k] = asyncio.ensure_future(read(batches[k]))
+
+    async def held_of(index: int) -> dict[str, Held]:
+        """What PostgreSQL holds of the batch of the ``index``-th case (the next batch's read started too)."""
+        k = index // BATCH
+        start_read(k)
+        start_read(k + 1)
+        return await reads[k]
+
+    async def done(index: int, case_no: str, report: ReplayReport) -> None:
+        held = await held_of(index)
+        audits[case_no] = CaseAudit(case_no, report, check_held(case_no, held[case_no], anchor))
+        k = index // BATCH
+        left[k] -= 1
+        if not left[k]:
+            del reads[k]  # its rows and events are no longer needed
+        if progress:
+            progress(audits[case_no])
 
     async def load(case_no: str) -> tuple[str, str, WorkflowHistory | ReplayReport]:
         async with sessions() as session:
@@ -165,32 +180,27 @@ async def _audit_all(client: Client | None, sessions: async_sessionmaker[AsyncSe
         todo = iter(case_nos)
         ahead: deque[asyncio.Task[tuple[str, str, WorkflowHistory | ReplayReport]]] = deque(
             asyncio.ensure_future(load(n)) for n in itertools.islice(todo, PREFETCH))
-        reading = asyncio.ensure_future(read(batches[0])) if batches else None
+        start_read(0)
         for index in itertools.count():
             if not ahead:
                 return
-            if index % BATCH == 0 and reading is not None:
-                batch = await reading
-                following = index // BATCH + 1
-                reading = asyncio.ensure_future(read(batches[following])) if following < len(batches) else None
-                held.update(batch)
-                chains.update((no, check_held(no, h, anchor)) for no, h in batch.items())
             case_no, where, history = await ahead.popleft()
             for n in itertools.islice(todo, 1):
                 ahead.append(asyncio.ensure_future(load(n)))
             if isinstance(history, ReplayReport):
-                done(case_no, history)
+                await done(index, case_no, history)
                 continue
-            pending[history.workflow_id] = (case_no, where)
+            pending[history.workflow_id] = (index, case_no, where)
             yield history
 
     async for history, replayed in replay_many(histories(), workflows):
-        case_no, where = pending.pop(history.workflow_id)
+        index, case_no, where = pending.pop(history.workflow_id)
         report, view = outcome(history, replayed, where, case_no)
         if view is not None:
+            held = await held_of(index)
             stored = held.get(report.case_no) or (await read([report.case_no]))[report.case_no]
             report = judge(report, view, replayed.records, stored)
-        done(case_no, report)
+        await done(index, case_no, report)
     return [audits[n] for n in case_nos]
 
 
