@@ -9,7 +9,9 @@ process of its own (``python -m bench.twin --worker``), started by the benchmark
 casehall is driven as a clerk drives it, over HTTP against the running API (``make run``): ``POST /cases``,
 ``POST /cases/{no}/accept``, ``POST /cases/{no}/complete``. Both run with the same concurrency (C lanes, each
 starting its next case when its previous one finished), in alternating rounds (casehall, twin, casehall, twin, ...)
-after a warm-up. Printed: cases/s per round, p50/p99 of each step (a "click") and of all steps, and the ratios.
+after a warm-up. Printed: cases/s per round, p50/p99 of each step (a "click") and of all steps, the ratios, and the
+CPU time per case of each process on this machine (casehall's API and worker, the twin's worker and clients, the
+Temporal server, PostgreSQL): on a shared machine the rates move with the neighbours, the CPU per case much less.
 Every workflow started (casehall cases and twins) is terminated at the end; the casehall cases stay
 ``awaiting_callback`` in the database (applicant ``bench``, description ``casehall twin benchmark``).
 """
@@ -59,11 +61,91 @@ async def run_worker(settings: Settings) -> None:
     await POOL["pool"].close()
 
 
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on TCP ``port`` of this machine (from /proc), if any."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "0A":  # LISTEN
+                inodes.add(f"socket:[{cols[9]}]")
+    for pid in (e for e in os.listdir("/proc") if e.isdigit()) if inodes else ():
+        try:
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
+                return int(pid)
+        except OSError:
+            continue
+    return None
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in (e for e in os.listdir("/proc") if e.isdigit()):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def processes(settings: Settings, twin_worker: int) -> dict[str, list[int]]:
+    """The processes a round's CPU time is counted on, by part: the API (the process listening on its port) and
+    its child processes (``casehall up``'s worker), the twin's worker, the Temporal server and PostgreSQL (the
+    processes listening on their ports, and PostgreSQL's backends)."""
+    parts: dict[str, list[int]] = {"casehall": [], "twin worker": [twin_worker], "temporal": [], "postgres": []}
+    if (api := listening_pid(settings.api_port)) is not None:
+        parts["casehall"] = [api, *(pid for pid in children(api) if "casehall" in cmdline(pid))]  # not the
+        # embedded PostgreSQL and Temporal that ``casehall up`` also starts
+    if (temporal := listening_pid(int(settings.resolved_temporal_address().rsplit(":", 1)[1]))) is not None:
+        parts["temporal"] = [temporal]
+    port = settings.postgres_port if settings.embedded_database else None
+    if port is not None and (postmaster := listening_pid(port)) is not None:
+        parts["postgres"] = [postmaster, *children(postmaster)]
+    return parts
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each process still running."""
+    times = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            times[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+        except (OSError, IndexError, ValueError):
+            continue
+    return times
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings by the processes in both."""
+    return sum(after[pid] - before[pid] for pid in after.keys() & before.keys())
+
+
 @dataclass
 class Round:
     name: str
     seconds: float = 0.0
     cases: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per part during the round
     steps: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
 
     @property
@@ -76,7 +158,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000 if ordered else 0.0
 
 
-async def lanes(n: int, concurrency: int, one: Callable[[int, Round], Awaitable[None]], name: str) -> Round:
+async def lanes(n: int, concurrency: int, one: Callable[[int, Round], Awaitable[None]], name: str,
+                parts: Callable[[], dict[str, list[int]]] = dict) -> Round:
+    """``n`` cases over ``concurrency`` lanes; the CPU time of the ``parts`` processes counted meanwhile."""
     result = Round(name)
     indexes = iter(range(n))
 
@@ -85,11 +169,16 @@ async def lanes(n: int, concurrency: int, one: Callable[[int, Round], Awaitable[
             await one(i, result)
             result.cases += 1
 
+    watched = parts()
+    before = {part: cpu_seconds(pids) for part, pids in watched.items()}
+    own = time.process_time()
     start = time.perf_counter()
     async with asyncio.TaskGroup() as group:
         for _ in range(min(n, concurrency)):
             group.create_task(lane())
     result.seconds = time.perf_counter() - start
+    result.cpu = {part: spent(before[part], cpu_seconds(pids)) for part, pids in watched.items()}
+    result.cpu["clients"] = time.process_time() - own
     return result
 
 
@@ -202,7 +291,8 @@ async def bench(settings: Settings, api: str, cases: int, concurrency: int, roun
                 results = []
                 for k in range(rounds):
                     for name, driver in (("casehall", casehall), ("twin", twin)):
-                        done = await lanes(cases, concurrency, driver.one, name)
+                        done = await lanes(cases, concurrency, driver.one, name,
+                                           lambda: processes(settings, worker.pid))
                         print(f"round {k + 1} {name:<8} {done.rate:6.1f} cases/s  ({cases} cases in "
                               f"{done.seconds:.1f} s)", flush=True)
                         results.append(done)
@@ -220,6 +310,8 @@ def report(results: list[Round], concurrency: int) -> dict[str, Any]:
         m = merged.setdefault(r.name, Round(r.name))
         m.seconds += r.seconds
         m.cases += r.cases
+        for part, seconds in r.cpu.items():
+            m.cpu[part] = m.cpu.get(part, 0.0) + seconds
         for step in STEPS:
             m.steps[step] += r.steps[step]
     c, t = merged["casehall"], merged["twin"]
@@ -236,6 +328,13 @@ def report(results: list[Round], concurrency: int) -> dict[str, Any]:
         print(f"{step:<10} {row['casehall_p50_ms']:>10.1f} ms {row['casehall_p99_ms']:>6.1f} ms "
               f"{row['twin_p50_ms']:>7.1f} ms {row['twin_p99_ms']:>6.1f} ms   "
               f"{row['casehall_p99_ms'] / max(row['twin_p99_ms'], 0.001):.2f}")
+    print("\nCPU ms per case (this machine's processes; casehall's clients speak HTTP, the twin's gRPC):")
+    for r in (c, t):
+        own = ("casehall", "clients") if r is c else ("twin worker", "clients")
+        shares = {part: r.cpu.get(part, 0.0) * 1000 / max(r.cases, 1) for part in (*own, "temporal", "postgres")}
+        figures[f"{r.name}_cpu_ms_per_case"] = {k: round(v, 1) for k, v in shares.items()}
+        print(f"  {r.name:<8} " + "  ".join(f"{k} {v:.1f}" for k, v in shares.items())
+              + f"  total {sum(shares.values()):.1f}")
     print(f"\ncases/s at {concurrency} clients: casehall {c.rate:.1f}, twin {t.rate:.1f}, "
           f"ratio {c.rate / t.rate:.2f} (goal >= 0.9)")
     print(json.dumps(figures))
