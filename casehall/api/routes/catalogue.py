@@ -29,17 +29,17 @@ router = APIRouter(tags=["catalogue"])
 CodePath = Annotated[str, Path(min_length=1, max_length=32)]
 
 
-def catalogue_admin(actor: CurrentActor) -> Actor:
+async def catalogue_admin(actor: CurrentActor) -> Actor:
     require_catalogue_admin(actor)
     return actor
 
 
-def catalogue_overseer(actor: CurrentActor) -> Actor:
+async def catalogue_overseer(actor: CurrentActor) -> Actor:
     require_catalogue_overseer(actor)
     return actor
 
 
-def editor(request: Request, actor: Annotated[Actor, Depends(catalogue_admin)]) -> store.Editor:
+async def editor(request: Request, actor: Annotated[Actor, Depends(catalogue_admin)]) -> store.Editor:
     """The administrator making a change, with the address it comes from (kept in the change log)."""
     return store.Editor(actor, client_address(request))
 
