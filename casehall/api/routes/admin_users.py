@@ -1,6 +1,6 @@
-"""User administration: administrators list, create, edit, disable and enable accounts and reset passwords, and read
-the sign-in log; administrators and auditors read the log of account changes. Sign-in locks are listed and lifted at
-``/admin/locks`` (``routes/auth.py``). Who may do what: ``casehall.workflows.access`` (user administration).
+"""User administration: administrators list, create, edit, disable and enable accounts, reset passwords, list and
+lift sign-in locks, and read the sign-in log; administrators and auditors read the log of account changes. Who may
+do what: ``casehall.workflows.access`` (user administration).
 
 Every change is recorded in ``admin_changes`` (who, when, from where, each field before and after; of a password
 only that it changed). Disabling an account or setting its password ends its sessions at once."""
@@ -282,6 +282,29 @@ async def reset_password(username: UsernamePath, body: PasswordReset, actor: Use
         raise NotFound(N_("no user named {username}"), username=username) from None
     await session.commit()
     return await one(session, username)
+
+
+# ---- sign-in locks -------------------------------------------------------------------------------------------
+class LockPublic(BaseModel):
+    scope: Literal["user", "address"]
+    subject: str
+    locked_until: datetime
+
+
+@router.get("/locks")
+async def list_locks(actor: UserAdmin, session: SessionDep) -> list[LockPublic]:
+    """Usernames and addresses locked after failed log-ins, and until when (soonest to end first)."""
+    return [LockPublic(scope=lock.scope, subject=lock.subject, locked_until=lock.locked_until)  # type: ignore[arg-type]
+            for lock in await accounts.locks(session)]
+
+
+@router.delete("/locks/{scope}/{subject}", status_code=204)
+async def lift_lock(scope: Literal["user", "address"], subject: Annotated[str, Path(max_length=64)], actor: UserAdmin,
+                    request: Request, session: SessionDep) -> None:
+    """Lift a lock before its time (the person was identified at the window); recorded in the account changes."""
+    if not await accounts.unlock(session, scope, subject, changer(actor, request)):
+        raise NotFound(N_("no lock on {scope} {subject}"), scope=scope, subject=subject)
+    await session.commit()
 
 
 # ---- logs ------------------------------------------------------------------------------------------------------

@@ -1,16 +1,14 @@
-"""Log-in, log-out and the sign-in locks an administrator sees and lifts."""
+"""Log-in and log-out (the sign-in locks an administrator sees and lifts: ``routes/admin_users.py``)."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
-from casehall.api.deps import CurrentUser, SessionDep, StateDep, require_roles
+from casehall.api.deps import CurrentUser, SessionDep, StateDep
 from casehall.api.schemas import Login, TokenPublic
 from casehall.core.security import token_digest
-from casehall.models.enums import Role
 from casehall.store import accounts
 
 router = APIRouter(tags=["auth"])
@@ -70,27 +68,3 @@ async def logout(user: CurrentUser, request: Request, response: Response, sessio
 async def me(user: CurrentUser) -> dict[str, str]:
     return {"username": user.username, "display_name": user.display_name, "role": user.role,
             "department_code": user.department_code}
-
-
-class LockPublic(BaseModel):
-    scope: Literal["user", "address"]
-    subject: str
-    locked_until: datetime
-
-
-@router.get("/admin/locks", dependencies=[require_roles(Role.ADMIN)])
-async def list_locks(session: SessionDep) -> list[LockPublic]:
-    """Usernames and addresses locked after failed log-ins, and until when."""
-    return [LockPublic(scope=lock.scope, subject=lock.subject, locked_until=lock.locked_until)  # type: ignore[arg-type]
-            for lock in await accounts.locks(session)]
-
-
-@router.delete("/admin/locks/{scope}/{subject}", status_code=204, dependencies=[require_roles(Role.ADMIN)])
-async def lift_lock(scope: Literal["user", "address"], subject: str, user: CurrentUser, request: Request,
-                    session: SessionDep) -> None:
-    """Lift a lock before its time (the person was identified at the window); recorded in the account changes."""
-    assert user.id is not None
-    by = accounts.Changer(user.id, user.username, client_address(request))
-    if not await accounts.unlock(session, scope, subject, by):
-        raise HTTPException(404, f"no lock on {scope} {subject!r}")
-    await session.commit()
