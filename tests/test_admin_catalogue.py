@@ -381,3 +381,32 @@ async def test_notices_name_the_item_as_it_was_registered(api: httpx.AsyncClient
         [notice] = await documents(sessions, case_no)
         names.append((notice.kind, notice.content["item_name"], notice.content["authority"]["code"]))
     assert names == [("one_time_notice", "食品经营许可", "MKT"), ("one_time_notice", "食品经营许可（新）", "MKT")]
+
+
+async def test_a_department_out_of_use_is_not_consulted_and_the_demo_seed_keeps_edits(
+        api: httpx.AsyncClient, tokens: Tokens, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A consultation naming a department taken out of use is refused before anything is recorded; seeding the
+    demo again (every ``make run``) leaves what an administrator edited as it is."""
+    from casehall.stack.seed import seed_demo
+
+    admin, clerk = tokens["admin"], tokens["clerk"]
+    body = {"code": "MKT-OLD", "name": "旧科", "kind": "section", "parent_code": "MKT", "reason": "试用"}
+    assert (await api.post("/departments", headers=admin, json=body)).status_code == 201
+    retired = await api.post("/departments/MKT-OLD/deactivate", headers=admin, json={"reason": "撤并"})
+    assert retired.status_code == 200, retired.text
+    case = (await register(api, clerk, "MKT-001", ALL_MKT)).json()
+    before = (await api.get(f"/cases/{case['case_no']}/events", headers=clerk)).json()
+    r = await api.post(f"/cases/{case['case_no']}/consultations", headers=tokens["manager"], json={
+        "lead_department": "MKT", "departments": ["MKT-OLD"], "question": "能否登记？", "deadline_days": 3})
+    assert r.status_code == 422 and error(r)["field"] == "departments", r.text
+    assert error(r)["message"].endswith("部门 MKT-OLD 已停用：请选择在用的部门")
+    assert (await api.get(f"/cases/{case['case_no']}/events", headers=clerk)).json() == before
+
+    mkt = (await api.get("/departments", headers=admin)).json()
+    version = next(d["version"] for d in mkt if d["code"] == "MKT")
+    r = await api.patch("/departments/MKT", headers=admin, json={"version": version, "name": "市场监管局（改）"})
+    assert r.status_code == 200, r.text
+    await seed_demo(sessions)
+    async with sessions() as s:
+        kept = await s.get(Department, "MKT")
+        assert kept is not None and kept.name == "市场监管局（改）"

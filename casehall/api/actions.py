@@ -117,12 +117,16 @@ async def actor_named(state: StateDep, username: str, field: str) -> Actor:
 
 
 async def require_departments(state: StateDep, codes: list[str], field: str) -> None:
-    """Every department code an action will persist exists (the database would refuse it later)."""
+    """Every department code an action will persist exists and is in use (the database would refuse an unknown one
+    later; one taken out of use takes no new work)."""
     async with state.sessions() as session:
-        known = {c for c in codes if await session.get(Department, c) is not None}
-    unknown = sorted(set(codes) - known)
+        found = {c: d for c in codes if (d := await session.get(Department, c)) is not None}
+    unknown = sorted(set(codes) - set(found))
     if unknown:
         raise bad_reference(field, f"no department with code {', '.join(unknown)}")
+    retired = sorted(c for c, d in found.items() if not d.active)
+    if retired:
+        raise bad_reference(field, f"department {', '.join(retired)} is out of use: choose a department in use")
 
 
 def bad_reference(field: str, message: str) -> RequestValidationError:

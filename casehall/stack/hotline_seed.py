@@ -107,7 +107,7 @@ KNOWLEDGE = [
 
 async def seed_hotline(session: AsyncSession, password: str) -> None:
     """Upsert the hotline's demo data in the caller's transaction."""
-    await repository.upsert_department(session, Department(code=HOTLINE_DEPARTMENT, name="12345 热线服务中心",
+    await repository.add_department(session, Department(code=HOTLINE_DEPARTMENT, name="12345 热线服务中心",
                                                            kind="department", parent_code="CITY"))
     await repo.upsert_units(session, units())
     await repo.upsert_dispatch_rules(session, [DispatchRule(category_code=c, name=n, unit_code=u)

@@ -79,9 +79,9 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[st
     """Upsert the demo data; returns (username, role) of the demo log-ins."""
     async with transaction(sessions) as session:
         for dept in DEPARTMENTS:
-            await repository.upsert_department(session, dept)
+            await repository.add_department(session, dept)
         for item in ITEMS:
-            await repository.upsert_item(session, item)
+            await repository.add_item(session, item)
         for username, name, role, dept_code, title in USERS:
             user = User(username=username, display_name=name, role=role, department_code=dept_code, title=title,
                         password_hash=hash_password(DEMO_PASSWORD))

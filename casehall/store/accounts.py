@@ -9,7 +9,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -18,8 +18,10 @@ from sqlmodel import col
 
 from casehall.core.security import burn_password_check, new_token, token_digest, verify_password
 from casehall.core.settings import Settings
+from casehall.models.messages import N_
 from casehall.models.tables import AdminChange, ApiToken, Department, SignInLock, SignInLog, User
 
+SWEEP = 100  # expired tokens deleted per log-in at most
 TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most this often
 USER, ADDRESS = "user", "address"
 
@@ -145,7 +147,11 @@ async def sign_in(session: AsyncSession, username: str, password: str, address: 
     token = new_token()
     expires = now + policy.token_ttl
     session.add(ApiToken(token_hash=token_digest(token), user_id=user.id, expires_at=expires, last_used_at=now))
-    await session.execute(delete(ApiToken).where(col(ApiToken.expires_at) < now))
+    # Expired tokens are swept by the log-ins, each taking those no other log-in holds: concurrent log-ins deleting
+    # the same rows waited for each other's commit, holding their connections (64 at once drained the pool).
+    expired = (select(col(ApiToken.token_hash)).where(col(ApiToken.expires_at) < now).limit(SWEEP)
+               .with_for_update(skip_locked=True))
+    await session.execute(delete(ApiToken).where(col(ApiToken.token_hash).in_(expired.scalar_subquery())))
     return SignIn(outcome, user, token, expires)
 
 
@@ -229,27 +235,36 @@ class Changer:
 
 
 class AccountRefused(ValueError):
-    """A change the accounts' state does not allow; ``subject`` is the username or code it is about."""
+    """A change the accounts' rules refuse: ``answer`` is invalid (bad input) or conflict (the accounts' state),
+    ``code`` names the rule; ``msgid`` and ``params`` give the message, ``field`` the input at fault. ``str()`` is
+    the English text (the command line prints it)."""
 
-    def __init__(self, message: str, subject: str) -> None:
-        super().__init__(message)
-        self.subject = subject
+    code = "refused"
+
+    def __init__(self, answer: Literal["invalid", "conflict"], msgid: str, field: str | None = None,
+                 **params: Any) -> None:
+        super().__init__(msgid.format(**params))
+        self.answer, self.msgid, self.field, self.params = answer, msgid, field, params
 
 
 class UsernameTaken(AccountRefused):
-    """Another account has this username."""
+    code = "username_taken"
 
 
 class UnknownDepartment(AccountRefused):
-    """No department has this code."""
+    code = "unknown_department"
 
 
 class DepartmentOutOfUse(AccountRefused):
     """The department was taken out of use (``casehall.store.catalogue``): it gets no active account."""
 
+    code = "department_out_of_use"
+
 
 class LastAdmin(AccountRefused):
     """The change would leave no active administrator."""
+
+    code = "last_admin"
 
 
 ADMIN = "admin"
@@ -264,13 +279,20 @@ async def record_change(session: AsyncSession, by: Changer, action: Action, targ
                             target_user_id=target_user_id, changes=changes))
 
 
-async def _require_department(session: AsyncSession, code: str) -> None:
-    """The department exists and is in use; its row is share-locked, so it is not taken out of use meanwhile."""
+async def _department_in_use(session: AsyncSession, code: str) -> bool:
+    """Whether the department is in use (UnknownDepartment if there is none); its row is share-locked, so that it
+    is not taken out of use meanwhile."""
     department = await session.get(Department, code, with_for_update={"read": True})
     if department is None:
-        raise UnknownDepartment(f"no department with code {code!r}", code)
-    if not department.active:
-        raise DepartmentOutOfUse(f"department {code} is out of use: choose a department in use", code)
+        raise UnknownDepartment("invalid", N_("no department with code {codes}"), "department_code", codes=code)
+    return department.active
+
+
+async def _require_department(session: AsyncSession, code: str) -> None:
+    """The department chosen for an account exists and is in use."""
+    if not await _department_in_use(session, code):
+        raise DepartmentOutOfUse("invalid", N_("department {department} is out of use: choose a department in use"),
+                                 "department_code", department=code)
 
 
 async def _lock_admins(session: AsyncSession) -> set[int]:
@@ -285,8 +307,8 @@ async def _lock_admins(session: AsyncSession) -> set[int]:
 def _keep_an_admin(user: User, admins: set[int]) -> None:
     """Refuse to disable or demote ``user`` if no other active administrator would remain."""
     if user.role == ADMIN and user.active and not admins - {user.id}:
-        raise LastAdmin(f"{user.username} is the last active administrator: enable or create another "
-                        "administrator first", user.username)
+        raise LastAdmin("conflict", N_("{username} is the last active administrator: enable or create another "
+                                       "administrator first"), username=user.username)
 
 
 async def create_user(session: AsyncSession, by: Changer, username: str, display_name: str, role: str,
@@ -299,7 +321,8 @@ async def create_user(session: AsyncSession, by: Changer, username: str, display
     user.id = await session.scalar(insert(User).values(**values).on_conflict_do_nothing(index_elements=["username"])
                                    .returning(col(User.id)))
     if user.id is None:
-        raise UsernameTaken(f"a user named {username!r} already exists", username)
+        raise UsernameTaken("conflict", N_("a user named {username} already exists: choose another username"),
+                            "username", username=username)
     await record_change(session, by, Action.CREATE, username, {k: values[k] for k in (*EDITABLE, "active")}, user.id)
     return user
 
@@ -337,7 +360,10 @@ async def set_active(session: AsyncSession, username: str, active: bool, by: Cha
             await record_change(session, by, Action.DISABLE, username,
                                 {"active": [True, False], "sessions_ended": ended}, user.id)
     elif not user.active:
-        await _require_department(session, user.department_code)
+        if not await _department_in_use(session, user.department_code):
+            raise DepartmentOutOfUse("conflict", N_("{username} belongs to {department}, which is out of use: move "
+                                                    "them to a department in use first"),
+                                     username=username, department=user.department_code)
         user.active = True
         await record_change(session, by, Action.ENABLE, username, {"active": [False, True]}, user.id)
     return user

@@ -164,18 +164,16 @@ async def void_case_no(session: AsyncSession, case_no: str, reason: str, at: dat
                           .on_conflict_do_nothing(index_elements=[col(CaseNumberVoid.case_no)]))
 
 
-async def upsert_department(session: AsyncSession, dept: Department) -> None:
-    values = dept.model_dump()
-    await session.execute(
-        insert(Department).values(**values).on_conflict_do_update(index_elements=["code"], set_=values)
-    )
+async def add_department(session: AsyncSession, dept: Department) -> None:
+    """Create a department unless its code exists: seeding never overwrites what an administrator edited."""
+    await session.execute(insert(Department).values(**dept.model_dump())
+                          .on_conflict_do_nothing(index_elements=["code"]))
 
 
-async def upsert_item(session: AsyncSession, item: ServiceItem) -> None:
-    values = item.model_dump()
-    await session.execute(
-        insert(ServiceItem).values(**values).on_conflict_do_update(index_elements=["code"], set_=values)
-    )
+async def add_item(session: AsyncSession, item: ServiceItem) -> None:
+    """Create a service item unless its code exists (as ``add_department``)."""
+    await session.execute(insert(ServiceItem).values(**item.model_dump())
+                          .on_conflict_do_nothing(index_elements=["code"]))
 
 
 async def add_user(session: AsyncSession, user: User) -> User | None:

@@ -119,7 +119,7 @@ const decisionContext = (c, events) => `<div class="context">
   <p><b>${esc(c.case_no)}</b> · ${esc(c.applicant_name)} · ${esc(itemName(c.item_code))}</p>${vetoBox(c, events)}</div>`;
 
 function departmentChoices() {
-  return store.departments.filter((d) => d.kind !== "bureau").map((d) => [d.code, `${d.name} (${d.code})`]);
+  return store.departments.filter((d) => d.kind !== "bureau" && d.active !== false).map((d) => [d.code, `${d.name} (${d.code})`]);
 }
 
 async function consultDialog(c, cannotBeHandled) {
