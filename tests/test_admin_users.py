@@ -152,7 +152,7 @@ async def test_a_department_out_of_use_gets_no_active_account(api: httpx.AsyncCl
 async def test_english_on_request(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:
     r = await api.post("/admin/users", headers=tokens["admin"] | EN, json={
         "username": "clerk", "display_name": "x", "role": "clerk", "department_code": "MKT", "password": NEW_PASSWORD})
-    assert r.status_code == 409 and error(r)["message"] == "the username clerk is taken: choose another one"
+    assert r.status_code == 409 and error(r)["message"] == "a user named clerk already exists: choose another username"
 
 
 async def test_edit_records_what_changed(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:

@@ -27,8 +27,10 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.core.i18n import negotiate, parse, translate
+from casehall.core.security import WeakPassword
 from casehall.models.identity import IdentityError
 from casehall.models.messages import N_
+from casehall.store.accounts import AccountRefused
 from casehall.store.catalogue import CatalogueRefused
 from casehall.workflows.errors import CONFLICT, FORBIDDEN, INVALID, INVALID_STATE
 
@@ -342,6 +344,22 @@ async def _catalogue(request: Request, err: Exception) -> JSONResponse:
                           field=err.field)
 
 
+_ACCOUNT = {"invalid": 422, "conflict": 409}
+
+
+async def _account(request: Request, err: Exception) -> JSONResponse:
+    """A change of accounts refused (taken username, department unknown or out of use, last administrator)."""
+    assert isinstance(err, AccountRefused)
+    return error_response(request, _ACCOUNT[err.answer], err.code, translate(err.msgid, language(request),
+                                                                             **err.params), field=err.field)
+
+
+async def _weak_password(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, WeakPassword)
+    return error_response(request, 422, "weak_password", translate(err.msgid, language(request), **err.params),
+                          field="password")
+
+
 async def _already_started(request: Request, err: Exception) -> JSONResponse:
     return error_response(request, 409, "conflict", translate(N_("a case with this number is already running"),
                                                               language(request)))
@@ -460,5 +478,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Closed, _closed)
     app.add_exception_handler(UnknownItem, _unknown_item)
     app.add_exception_handler(CatalogueRefused, _catalogue)
+    app.add_exception_handler(AccountRefused, _account)
+    app.add_exception_handler(WeakPassword, _weak_password)
     app.add_middleware(CatchAll)
     app.router.responses = {**ERROR_RESPONSES, **app.router.responses}

@@ -291,8 +291,8 @@ async def _department_in_use(session: AsyncSession, code: str) -> bool:
 async def _require_department(session: AsyncSession, code: str) -> None:
     """The department chosen for an account exists and is in use."""
     if not await _department_in_use(session, code):
-        raise DepartmentOutOfUse("invalid", N_("department {department} is out of use: choose a department in use"),
-                                 "department_code", department=code)
+        raise DepartmentOutOfUse("invalid", N_("department {code} is out of use: choose a department in use"),
+                                 "department_code", code=code)
 
 
 async def _lock_admins(session: AsyncSession) -> set[int]:

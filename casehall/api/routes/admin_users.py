@@ -3,7 +3,8 @@ lift sign-in locks, and read the sign-in log; administrators and auditors read t
 do what: ``casehall.workflows.access`` (user administration).
 
 Every change is recorded in ``admin_changes`` (who, when, from where, each field before and after; of a password
-only that it changed). Disabling an account or setting its password ends its sessions at once."""
+only that it changed). Disabling an account or setting its password ends its sessions at once. Refusals
+(``accounts.AccountRefused``, ``WeakPassword``) are answered by ``casehall.api.errors``."""
 
 import asyncio
 from datetime import datetime
@@ -13,10 +14,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from casehall.api.deps import CurrentActor, SessionDep
-from casehall.api.errors import ApiError, NotFound
+from casehall.api.errors import NotFound
 from casehall.api.params import Limit, Offset, SearchText
 from casehall.api.routes.auth import client_address
-from casehall.core.security import WeakPassword, check_password_policy, hash_password
+from casehall.core.security import check_password_policy, hash_password
 from casehall.models.case import Actor
 from casehall.models.enums import Role
 from casehall.models.messages import N_
@@ -155,27 +156,9 @@ def changer(actor: Actor, request: Request) -> accounts.Changer:
     return accounts.Changer(actor.user_id, actor.username, client_address(request))
 
 
-def refusal(err: accounts.AccountRefused) -> ApiError:
-    if isinstance(err, accounts.DepartmentOutOfUse):  # a department chosen: bad input (enabling: see _set_active)
-        return ApiError(422, "department_out_of_use", N_("department {department} is out of use: choose a "
-                                                         "department in use"), field="department_code",
-                        department=err.subject)
-    if isinstance(err, accounts.UsernameTaken):
-        return ApiError(409, "username_taken", N_("the username {username} is taken: choose another one"),
-                        field="username", username=err.subject)
-    if isinstance(err, accounts.UnknownDepartment):
-        return ApiError(422, "unknown_department", N_("no department with code {codes}"), field="department_code",
-                        codes=err.subject)
-    return ApiError(409, "last_admin", N_("{username} is the last active administrator: enable or create another "
-                                          "administrator first"), username=err.subject)
-
-
 async def new_password_hash(password: str, username: str) -> str:
-    """The hash of a password that passes the policy (422 naming why otherwise); scrypt runs in a thread."""
-    try:
-        check_password_policy(password, username)
-    except WeakPassword as err:
-        raise ApiError(422, "weak_password", err.msgid, field="password", **err.params) from None
+    """The hash of a password that passes the policy (``WeakPassword`` otherwise); scrypt runs in a thread."""
+    check_password_policy(password, username)
     return await asyncio.to_thread(hash_password, password)
 
 
@@ -211,11 +194,8 @@ async def get_user(username: UsernamePath, actor: UserAdmin, session: SessionDep
 async def create_user(body: UserCreate, actor: UserAdmin, request: Request, session: SessionDep) -> UserPublic:
     """A new active account. 409 if the username is taken, 422 for an unknown department or a weak password."""
     password_hash = await new_password_hash(body.password, body.username)
-    try:
-        await accounts.create_user(session, changer(actor, request), body.username, body.display_name, body.role,
-                                   body.department_code, password_hash, body.title)
-    except accounts.AccountRefused as err:
-        raise refusal(err) from None
+    await accounts.create_user(session, changer(actor, request), body.username, body.display_name, body.role,
+                               body.department_code, password_hash, body.title)
     await session.commit()
     return await one(session, body.username)
 
@@ -232,8 +212,6 @@ async def update_user(username: UsernamePath, body: UserUpdate, actor: UserAdmin
         await accounts.update_user(session, changer(actor, request), username, **fields)
     except LookupError:
         raise NotFound(N_("no user named {username}"), username=username) from None
-    except accounts.AccountRefused as err:
-        raise refusal(err) from None
     await session.commit()
     return await one(session, username)
 
@@ -258,12 +236,6 @@ async def _set_active(session: SessionDep, by: accounts.Changer, username: str, 
         await accounts.set_active(session, username, active, by)
     except LookupError:
         raise NotFound(N_("no user named {username}"), username=username) from None
-    except accounts.DepartmentOutOfUse as err:  # the account's own department: a state, not the request
-        raise ApiError(409, "department_out_of_use", N_("{username} belongs to {department}, which is out of use: "
-                                                        "move them to a department in use first"),
-                       username=username, department=err.subject) from None
-    except accounts.AccountRefused as err:
-        raise refusal(err) from None
     await session.commit()
     return await one(session, username)
 
