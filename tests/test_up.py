@@ -1,5 +1,6 @@
-"""`casehall up` (what `make run` calls): the whole stack answers, Ctrl-C (or SIGTERM) leaves no process, and a
-second start finds the data of the first."""
+"""`casehall up` (what `make run` calls): the whole stack answers, the worker runs as a process of its own, SIGTERM
+(a service manager's stop) leaves no process, a second start finds the data of the first, and a worker that dies
+stops the stack with a clear line rather than leaving an API whose actions time out."""
 
 import os
 import signal
@@ -42,6 +43,13 @@ def stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
     return out
 
 
+def worker_of(proc: subprocess.Popen[str]) -> psutil.Process:
+    """``casehall up``'s worker: a child process of its own (the API and the worker each get an interpreter)."""
+    workers = [c for c in psutil.Process(proc.pid).children() if "worker" in " ".join(c.cmdline())]
+    assert len(workers) == 1, [c.cmdline() for c in psutil.Process(proc.pid).children()]
+    return workers[0]
+
+
 def leftovers(data_dir: Path) -> list[str]:
     found = []
     for p in psutil.process_iter(["cmdline"]):
@@ -67,11 +75,12 @@ def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
         case = httpx.post(f"{base}/cases", headers=headers, timeout=30, json={
             "item_code": "SOCIAL-003", "submitted_materials": ["参保人身份证明"],
             "applicant": {"name": "测试", "phone": "13800000000", "id_number": "220201199001010008"}}).json()
+        worker = worker_of(first)
     finally:
-        output = stop(first)
+        output = stop(first, signal.SIGTERM)  # a service manager's stop
     assert "demo log-ins" in output and "Temporal UI" in output
     time.sleep(1)
-    assert leftovers(data_dir) == []
+    assert leftovers(data_dir) == [] and not worker.is_running()
 
     second = start(data_dir, ports)
     try:
@@ -82,7 +91,11 @@ def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
         assert again["status"] == "registered"
         accepted = httpx.post(f"{base}/cases/{case['case_no']}/accept", headers=headers, timeout=30)
         assert accepted.status_code == 200 and accepted.json()["status"] == "in_handling"  # the workflow lives on
+        worker_of(second).kill()  # the worker dies (out of memory, a bug): the stack stops and says why
+        output, _ = second.communicate(timeout=90)
+        assert second.returncode == 1 and "the worker process stopped" in output, output[-2000:]
     finally:
-        stop(second, signal.SIGTERM)  # a service manager's stop: the same clean path
+        if second.poll() is None:
+            stop(second)
     time.sleep(1)
     assert leftovers(data_dir) == []
