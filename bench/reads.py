@@ -8,7 +8,9 @@ gives p50, p99 and mean per read. Run it before and after a change on the same d
 
 Deep pages: a version of the API that answers ``next_cursor`` is paged by cursor (a random case of the table gives
 the cursor, so the page is anywhere in it); an older one by ``offset`` (half the table deep). ``offset=500000`` is
-measured too, as the issue did, as long as the table is that large.
+measured too, as the issue did, as long as the table is that large (an API that refuses offsets past 10,000 is
+timed answering its 400), and ``offset=10000``. Applicant names are searched as sampled, and by tier: the sampled
+names ranked by how many cases hold them, in thirds (frequent, middling, rare).
 """
 
 import argparse
@@ -32,7 +34,6 @@ from bench.fill import asyncpg_dsn, start_postgres
 from casehall.api.app import create_app
 from casehall.core.settings import Settings
 from casehall.stack.seed import DEMO_PASSWORD
-from casehall.store.queries import OFFSET_UP_TO
 
 # Free-text searches a clerk types: trades, places, practices, two to five characters.
 TERMS = ("营业执照", "不动产", "跨部门联办", "公积金提取", "净月区", "残疾人", "食品经营", "租赁合同", "法定代表人",
@@ -54,6 +55,33 @@ class Samples:
     names: list[str]
     cursors: list[str]
     total: int
+    name_tiers: list[tuple[str, list[str]]]  # (label with the range of matches, names): frequent, middling, rare
+
+
+# Deep offsets: the API refuses an offset past 10,000 (page by cursor instead); this one it still serves.
+DEEPEST_OFFSET = 10_000
+MATCHES_UP_TO = 100_000
+
+
+async def name_tiers(conn: asyncpg.Connection, names: list[str]) -> list[tuple[str, list[str]]]:
+    """The sampled names in three tiers by how many cases hold them (name or description; counted up to
+    MATCHES_UP_TO through the bigram index of migration 0009), most frequent first."""
+    await conn.execute("SET enable_seqscan = off")  # through the index, whatever the planner thinks
+    counted = []
+    for name in sorted(set(names)):
+        like = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        n = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT 1 FROM cases WHERE casehall_case_terms(applicant_name, description)"
+            " @> casehall_bigrams($1) AND (applicant_name ILIKE $2 OR description ILIKE $2)"
+            f" LIMIT {MATCHES_UP_TO}) AS m", name, like)
+        counted.append((n, name))
+    counted.sort(reverse=True)
+    third = max(1, len(counted) // 3)
+    tiers = []
+    for label, part in (("frequent", counted[:third]), ("middling", counted[third:-third] or counted[:1]),
+                        ("rare", counted[-third:])):
+        tiers.append((f"{label}: {part[-1][0]:,}-{part[0][0]:,} cases", [name for _, name in part]))
+    return tiers
 
 
 def cursor_of(registered_at: Any, case_no: str) -> str:
@@ -71,13 +99,19 @@ async def sample(url: str, rng: random.Random, n: int = 200) -> Samples:
         percent = min(100.0, max(0.01, 100.0 * 20 * n / max(total, 1)))
         rows = await conn.fetch(f"SELECT case_no, applicant_name, registered_at FROM cases TABLESAMPLE SYSTEM "
                                 f"({percent}) REPEATABLE ({rng.randrange(10**6)}) LIMIT {n * 20}")
+        if not rows:
+            raise SystemExit("the database holds no cases: fill it first (python -m bench.fill)")
+        rows = rng.sample(list(rows), min(n, len(rows)))
+        tiers = await name_tiers(conn, [r["applicant_name"] for r in rows])
     finally:
         await conn.close()
-    if not rows:
-        raise SystemExit("the database holds no cases: fill it first (python -m bench.fill)")
-    rows = rng.sample(list(rows), min(n, len(rows)))
     return Samples(case_nos=[r["case_no"] for r in rows], names=[r["applicant_name"] for r in rows],
-                   cursors=[cursor_of(r["registered_at"], r["case_no"]) for r in rows], total=total)
+                   cursors=[cursor_of(r["registered_at"], r["case_no"]) for r in rows], total=total,
+                   name_tiers=tiers)
+
+
+def tier_read(label: str, names: list[str]) -> Read:
+    return Read(f"q=<applicant name, {label}>", "clerk", lambda r: {"limit": 50, "q": r.choice(names)})
 
 
 def reads(s: Samples, cursor_paging: bool, offsets_bounded: bool) -> list[Read]:
@@ -95,9 +129,7 @@ def reads(s: Samples, cursor_paging: bool, offsets_bounded: bool) -> list[Read]:
     if s.total > 500_000:
         listed.append(Read("offset=500000" + (" (refused: 400)" if offsets_bounded else ""), "clerk",
                            lambda r: {"limit": 50, "offset": 500_000}, status=400 if offsets_bounded else 200))
-    if offsets_bounded:
-        listed.append(Read(f"offset={OFFSET_UP_TO} (deepest allowed)", "clerk",
-                           lambda r: {"limit": 50, "offset": OFFSET_UP_TO}))
+    listed.append(Read(f"offset={DEEPEST_OFFSET}", "clerk", lambda r: {"limit": 50, "offset": DEEPEST_OFFSET}))
     return listed + [
         Read("status=in_handling", "clerk", lambda r: {"limit": 50, "status": "in_handling"}),
         Read("status=rectification", "clerk", lambda r: {"limit": 50, "status": "rectification"}),
@@ -107,6 +139,7 @@ def reads(s: Samples, cursor_paging: bool, offsets_bounded: bool) -> list[Read]:
         Read("overdue", "clerk", lambda r: {"limit": 50, "overdue": "true"}),
         Read("q=<case number>", "clerk", lambda r: {"limit": 50, "q": r.choice(s.case_nos)}),
         Read("q=<applicant name>", "clerk", lambda r: {"limit": 50, "q": r.choice(s.names)}),
+        *(tier_read(label, names) for label, names in s.name_tiers),
         Read("q=<Chinese words>", "clerk", lambda r: {"limit": 50, "q": r.choice(TERMS)}),
         Read("inbox (manager)", "manager", lambda r: {}, path="/inbox"),
     ]
@@ -128,7 +161,7 @@ async def measure(http: httpx.AsyncClient, url: str, requests: int, seed: int, w
         headers[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
     probe = await http.get("/cases", params={"limit": 1}, headers=headers["clerk"])
     probe.raise_for_status()
-    deep = await http.get("/cases", params={"limit": 1, "offset": OFFSET_UP_TO + 1}, headers=headers["clerk"])
+    deep = await http.get("/cases", params={"limit": 1, "offset": DEEPEST_OFFSET + 1}, headers=headers["clerk"])
     results = []
     for read in reads(s, "next_cursor" in probe.json(), deep.status_code == 400):
         times: list[float] = []

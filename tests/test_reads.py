@@ -4,7 +4,7 @@ applicant searches answering exactly what plain SQL answers on the same rows, th
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -20,7 +20,15 @@ from casehall.api.app import create_app
 from casehall.core.settings import Settings
 from casehall.models.tables import Case
 from casehall.stack.seed import DEMO_PASSWORD
-from casehall.store.queries import OFFSET_UP_TO, RUNNING_STATUSES, CaseFilter, case_conditions
+from casehall.store.queries import (
+    EPOCH,
+    OFFSET_UP_TO,
+    RUNNING_STATUSES,
+    WEEK,
+    CaseFilter,
+    case_conditions,
+    week_of,
+)
 
 CASES = 3000
 
@@ -185,3 +193,11 @@ async def test_the_overdue_list_reads_the_partial_index_of_running_cases(filled:
     finally:
         await engine.dispose()
     assert "Index Only Scan Backward using ix_cases_running_registered" in plan, plan
+
+
+@pytest.mark.parametrize("moment", [EPOCH + 2915 * WEEK - timedelta(microseconds=1), EPOCH + 2915 * WEEK,
+                                    datetime(2026, 11, 22, 8, 30, tzinfo=timezone(timedelta(hours=8)))])
+async def test_sql_and_python_number_weeks_alike(filled: str, moment: datetime) -> None:
+    """The weekly index's tags (SQL) are the windows the search asks for (Python), up to the microsecond."""
+    tags = (await sql(filled, "SELECT casehall_case_terms_weekly('王伟', '', $1) AS t", moment))[0]["t"]
+    assert sorted(tags) == sorted(f"{week_of(moment)}:{piece}" for piece in ("王伟", "伟 "))
