@@ -109,15 +109,14 @@ async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncS
     when given: a history of the one case named), comparing the replay with PostgreSQL; in the order of
     ``case_nos``."""
     case_nos = list(dict.fromkeys(case_nos))
-    async with sessions() as session:
-        anchor = await anchors.newest_anchor(session)
-    summary = AuditSummary([], anchor_intact(anchor))
+    newest = asyncio.ensure_future(_newest_anchor(sessions))  # read while the first histories load
     if file is None:
-        summary.cases = await _audit_all(client, sessions, case_nos, source, workflows, codec, anchor, progress)
-        return summary
+        cases = await _audit_all(client, sessions, case_nos, source, workflows, codec, newest, progress)
+        return AuditSummary(cases, anchor_intact(await newest))
+    summary = AuditSummary([], anchor_intact(await newest))
     for case_no in case_nos:
         async with sessions() as session:
-            chain = check_held(case_no, (await held_cases(session, [case_no]))[case_no], anchor)
+            chain = check_held(case_no, (await held_cases(session, [case_no]))[case_no], await newest)
         replayed = await replay_case(client, sessions, case_no, source=source, file=file, workflows=workflows,
                                      codec=codec)
         summary.cases.append(CaseAudit(case_no, replayed, chain))
@@ -126,13 +125,20 @@ async def audit_cases(client: Client | None, sessions: async_sessionmaker[AsyncS
     return summary
 
 
+async def _newest_anchor(sessions: async_sessionmaker[AsyncSession]) -> ChainAnchor | None:
+    async with sessions() as session:
+        return await anchors.newest_anchor(session)
+
+
 async def _audit_all(client: Client | None, sessions: async_sessionmaker[AsyncSession], case_nos: Sequence[str],
                      source: Source, workflows: Sequence[type] | None, codec: PayloadCodec | None,
-                     anchor: ChainAnchor | None, progress: Callable[[CaseAudit], None] | None) -> list[CaseAudit]:
+                     newest: asyncio.Future[ChainAnchor | None], progress: Callable[[CaseAudit], None] | None
+                     ) -> list[CaseAudit]:
     """Every case's history loaded and decoded (PREFETCH at a time, ahead of the replay) and replayed through one
     replaying worker (the workflows validated once, not per case). The rows and events of each BATCH of cases are
     read in two queries while the replay goes on (the next batch's as soon as this one's are needed) and serve the
-    chain checks and the comparison of each replay with PostgreSQL; in the order of ``case_nos``."""
+    chain checks (against the anchor ``newest`` gives) and the comparison of each replay with PostgreSQL; in the
+    order of ``case_nos``. The first histories load and the first batch is read while the replayer starts."""
     codec = codec or (client.data_converter.payload_codec if client else None)
     batches = [case_nos[i:i + BATCH] for i in range(0, len(case_nos), BATCH)]
     reads: dict[int, asyncio.Task[dict[str, Held]]] = {}  # batch -> its rows and events, while some are not done
@@ -157,7 +163,7 @@ async def _audit_all(client: Client | None, sessions: async_sessionmaker[AsyncSe
 
     async def done(index: int, case_no: str, report: ReplayReport) -> None:
         held = await held_of(index)
-        audits[case_no] = CaseAudit(case_no, report, check_held(case_no, held[case_no], anchor))
+        audits[case_no] = CaseAudit(case_no, report, check_held(case_no, held[case_no], await newest))
         k = index // BATCH
         left[k] -= 1
         if not left[k]:
@@ -176,11 +182,12 @@ async def _audit_all(client: Client | None, sessions: async_sessionmaker[AsyncSe
         except CodecError as err:
             return case_no, where, ReplayReport(case_no, where, Verdict.FAILED, error=str(err))
 
+    todo = iter(case_nos)
+    ahead: deque[asyncio.Task[tuple[str, str, WorkflowHistory | ReplayReport]]] = deque(
+        asyncio.ensure_future(load(n)) for n in itertools.islice(todo, PREFETCH))
+    start_read(0)
+
     async def histories() -> AsyncIterator[WorkflowHistory]:
-        todo = iter(case_nos)
-        ahead: deque[asyncio.Task[tuple[str, str, WorkflowHistory | ReplayReport]]] = deque(
-            asyncio.ensure_future(load(n)) for n in itertools.islice(todo, PREFETCH))
-        start_read(0)
         for index in itertools.count():
             if not ahead:
                 return
