@@ -337,10 +337,6 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
     common = bool(f.text) and len(f.text or "") >= 2 and not CASE_NO_START.match(f.text or "") \
         and await text_share(session, f.text or "") >= WALK_FROM
     conditions = case_conditions(f, common)
-    if common and not f.exact_count:  # counting would read thousands of rows: the planner's figure
-        total, exact = await estimated_cases(session, conditions), False
-    else:
-        total, exact = await count_cases(session, conditions, f.exact_count)
     after = [] if f.cursor is None else [tuple_(col(Case.registered_at), col(Case.case_no))
                                          < tuple_(literal(f.cursor.registered_at), literal(f.cursor.case_no))]
     paged = conditions + after
@@ -354,6 +350,12 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
     else:
         rows = (await session.scalars(select(Case).where(*paged).order_by(*order).offset(f.offset).limit(f.limit))
                 ).all()
+    if f.cursor is None and len(rows) < f.limit and (rows or not f.offset):  # the whole list is in sight
+        total, exact = f.offset + len(rows), True
+    elif common and not f.exact_count:  # counting would read thousands of rows: the planner's figure
+        total, exact = await estimated_cases(session, conditions), False
+    else:
+        total, exact = await count_cases(session, conditions, f.exact_count)
     last = rows[-1] if len(rows) == f.limit else None
     if not exact and f.cursor is None:  # an estimate, but never fewer than the pages seen
         total = max(total, f.offset + len(rows) + (last is not None))
