@@ -13,7 +13,7 @@ encrypted payloads, runs the casehall worker, drives ``--cases`` cases to their 
    every hash chain verified; its rate and the ratio bulk / raw with the same runner (goal >= 0.8). Raw and bulk
    alternate ``--rounds`` times and each keeps its fastest round (on a shared machine, noise only slows a round;
    the medians are printed too), with this process's median CPU time per case for both (less sensitive to the
-   machine's other load);
+   machine's other load); each phase starts after a full garbage collection, so that none pays for another's;
 3. **parallel**: the same audit split over ``--processes`` processes; the time a year of a city hall (``--year``
    closed cases) would take at that rate, extrapolated (the measured figure is the rate).
 
@@ -26,6 +26,7 @@ departments concluded "accept"; every one closed (or rejected) in the end.
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import resource
 import subprocess
@@ -195,14 +196,28 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def started() -> tuple[float, float]:
+    """(wall, CPU) clocks at the start of a measured phase, after a full garbage collection: otherwise the phase
+    that happens to trigger one pays for the garbage of the phases before it (about 0.7 s here)."""
+    gc.collect()
+    return time.perf_counter(), cpu_seconds()
+
+
+def elapsed(start: tuple[float, float]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) since ``start``."""
+    return time.perf_counter() - start[0], cpu_seconds() - start[1]
+
+
 async def fetch_decoded(client: Client, case_nos: list[str]) -> list[WorkflowHistory]:
     codec = client.data_converter.payload_codec
     return [await decode_history(await client.get_workflow_handle(case_workflow_id(n)).fetch_history(), codec)
             for n in case_nos]
 
 
-async def raw_replay(histories: list[WorkflowHistory], runner: WorkflowRunner | None = None) -> float:
-    """Seconds one Replayer (the SDK's default sandbox, or ``runner``) takes over every history (failures raise)."""
+async def raw_replay(histories: list[WorkflowHistory], runner: WorkflowRunner | None = None
+                     ) -> tuple[float, float]:
+    """(wall, CPU) seconds one Replayer (the SDK's default sandbox, or ``runner``) takes over every history
+    (failures raise)."""
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
                         workflow_runner=runner or SandboxedWorkflowRunner())
 
@@ -210,30 +225,30 @@ async def raw_replay(histories: list[WorkflowHistory], runner: WorkflowRunner | 
         for h in histories:
             yield h
 
-    start = time.perf_counter()
+    start = started()
     async with replayer.workflow_replay_iterator(feed()) as results:
         async for result in results:
             if result.replay_failure is not None:
                 raise RuntimeError(f"raw replay failed: {result.replay_failure}")
-    return time.perf_counter() - start
+    return elapsed(start)
 
 
 async def bulk_audit(settings: Settings, address: str, case_nos: list[str], profile: Path | None = None
-                     ) -> tuple[float, int]:
-    """(seconds, cases ok) of ``audit_cases`` over ``case_nos``, with a client of its own (cProfile'd into
-    ``profile`` when given)."""
+                     ) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, cases ok) of ``audit_cases`` over ``case_nos``, with a client of its own
+    (cProfile'd into ``profile`` when given)."""
     client = await Client.connect(address, data_converter=data_converter(settings))
     engine = make_engine(settings.resolved_database_url())
     profiler = cProfile.Profile() if profile else None
     try:
-        start = time.perf_counter()
+        start = started()
         if profiler:
             profiler.enable()
         summary = await audit_cases(client, make_sessionmaker(engine), case_nos, source="live")
         if profiler and profile:
             profiler.disable()
             profiler.dump_stats(profile)
-        return time.perf_counter() - start, sum(c.ok for c in summary.cases)
+        return *elapsed(start), sum(c.ok for c in summary.cases)
     finally:
         await engine.dispose()
 
@@ -242,7 +257,7 @@ def slice_worker(argv: list[str]) -> int:
     """``--slice URL ADDRESS KEYS FILE``: audit the case numbers in FILE, print (seconds, ok) as JSON."""
     url, address, keys, numbers = argv
     settings = Settings(database_url=url, temporal_address=address, codec_keys=keys)  # type: ignore[arg-type]
-    seconds, ok = asyncio.run(bulk_audit(settings, address, json.loads(Path(numbers).read_text())))
+    seconds, _, ok = asyncio.run(bulk_audit(settings, address, json.loads(Path(numbers).read_text())))
     print(json.dumps({"seconds": seconds, "ok": ok}))
     return 0
 
@@ -296,18 +311,17 @@ async def bench(n: int, processes: int, year: int, tmp: Path, rounds: int = 2, m
             histories = await fetch_decoded(env.client, case_nos)
             fetched = time.perf_counter() - start
             events = sum(len(h.events) for h in histories) / len(histories)
-            sandboxed = await raw_replay(histories)
+            sandboxed, _ = await raw_replay(histories)
             raws, bulks, raw_cpus, bulk_cpus = [], [], [], []
             for r in range(rounds):  # alternating, so that a busy spell of the machine hits both alike
-                used = cpu_seconds()
-                raws.append(await raw_replay(histories, AUDIT_RUNNER))
-                raw_cpus.append(cpu_seconds() - used)
-                used = cpu_seconds()
-                seconds, ok = await bulk_audit(settings, address, case_nos, profile if r == 0 else None)
-                bulk_cpus.append(cpu_seconds() - used)
+                seconds, used = await raw_replay(histories, AUDIT_RUNNER)
+                raws.append(seconds)
+                raw_cpus.append(used)
+                seconds, used, ok = await bulk_audit(settings, address, case_nos, profile if r == 0 else None)
                 if ok != n:
                     raise RuntimeError(f"the bulk audit found {n - ok} cases not ok")
                 bulks.append(seconds)
+                bulk_cpus.append(used)
                 print(f"round {r + 1}: raw {n / raws[-1]:.1f}/s ({1000 * raw_cpus[-1] / n:.1f} ms CPU a case), "
                       f"bulk {n / bulks[-1]:.1f}/s ({1000 * bulk_cpus[-1] / n:.1f} ms CPU a case)", flush=True)
             raw, bulk, raw_cpu, bulk_cpu = min(raws), min(bulks), median(raw_cpus), median(bulk_cpus)
