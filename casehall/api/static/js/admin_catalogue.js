@@ -4,18 +4,12 @@
 // (casehall.store.catalogue); this screen says what it refuses, in the user's language.
 import { api, post } from "./api.js";
 import { label, t, when } from "./i18n.js";
-import { $, $$, esc, flash, formDialog, loadCatalogue, store } from "./ui.js";
+import {
+  $, $$, ITEM_RULES as RULES, catalogueDifferences as differences, esc, flash, formDialog, loadCatalogue, same, store,
+} from "./ui.js";
 
 const KINDS = ["bureau", "department", "section"];
 const GRADES = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"];
-const RULES = [  // [field, label, min, max] of ItemRules (casehall.models.catalogue.RulesIn)
-  ["veto_reminder_days", () => t("Veto: remind the manager after (working days)"), 1, 30],
-  ["veto_escalation_days", () => t("Veto: hand over to the director after (working days)"), 1, 60],
-  ["supplement_days", () => t("Supplement time (working days)"), 1, 60],
-  ["supplement_reminder_days", () => t("Supplement: remind before the deadline (working days)"), 0, 30],
-  ["callback_calendar_days", () => t("Callback: default rating after (calendar days)"), 1, 30],
-  ["rectification_days", () => t("Rectification time (working days)"), 1, 60],
-];
 const state = {view: "departments", departments: [], items: [], q: "", department: "", withdrawn: false,
                log: {entity: "", code: "", pages: [null]}};
 
@@ -24,9 +18,6 @@ const message = (text, kind = "ok") => flash($("#ac-msg"), text, kind);
 const guard = (promise) => promise.catch((e) => message(e.message, "error"));
 const options = (pairs, selected) => pairs.map(([v, l]) => `<option value="${esc(v)}" ${v === selected ? "selected" : ""}>
   ${esc(l)}</option>`).join("");
-const sorted = (v) => (Array.isArray(v) ? v.map(sorted) : v && typeof v === "object"
-  ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v);
-const same = (a, b) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
 const deptName = (code) => state.departments.find((d) => d.code === code)?.name || code;
 
 export function mount(root) {
@@ -339,36 +330,6 @@ async function reinstate(item) {
 }
 
 // ---- the change log ------------------------------------------------------------------------------------------
-const RULE_LABEL = Object.fromEntries(RULES.map(([key, text]) => [key, text]));
-
-/** One field's change, readable: materials added, removed or changed by name; rules one by one; values as such. */
-function fieldChange(key, was, now) {
-  if (key === "materials") {
-    const names = (list) => new Map((list || []).map((m) => [m.name, m]));
-    const a = names(was), b = names(now);
-    const main = (m) => (m.main ? t("main") : t("secondary"));
-    const parts = [...[...b.keys()].filter((n) => !a.has(n)).map((n) => `+ ${n}（${main(b.get(n))}）`),
-                   ...[...a.keys()].filter((n) => !b.has(n)).map((n) => `− ${n}`),
-                   ...[...b.keys()].filter((n) => a.has(n) && !same(a.get(n), b.get(n))).map((n) => `~ ${n}`)];
-    return parts.join("；") || t("order changed");
-  }
-  if (key === "rules") {
-    return Object.keys({...was, ...now}).filter((k) => !same(was?.[k], now?.[k]))
-      .map((k) => `${RULE_LABEL[k] ? RULE_LABEL[k]() : t("Default rating")}: ${
-        k === "default_rating" ? label("grade", was?.[k]) : was?.[k] ?? "—"} → ${
-        k === "default_rating" ? label("grade", now?.[k]) : now?.[k] ?? "—"}`).join("；");
-  }
-  const show = (v) => (v === null || v === undefined || v === "" ? "—" : typeof v === "boolean"
-    ? (v ? t("yes") : t("no")) : key === "withdrawn_at" ? when(v) : key === "kind" ? label("dkind", v) : String(v));
-  return `${show(was)} → ${show(now)}`;
-}
-
-function differences(before, after) {
-  if (!before || !after) return "";
-  return Object.keys({...before, ...after}).filter((k) => !same(before[k], after[k]))
-    .map((k) => `<div><b>${esc(label("cfield", k))}</b>: ${esc(fieldChange(k, before[k], after[k]))}</div>`).join("");
-}
-
 function history(entity, code) {
   state.view = "changes";
   state.log = {entity, code, pages: [null]};

@@ -3,11 +3,13 @@
 // checks every rule again (casehall.workflows.access); this screen only offers what an administrator may do.
 import { api, post } from "./api.js";
 import { label, t, when } from "./i18n.js";
-import { $, $$, departmentName, esc, flash, formDialog, store } from "./ui.js";
+import {
+  $, $$, ACCOUNT_ACTIONS as ACTIONS, accountActionText as actionText, accountChangeText as changesText,
+  departmentName, esc, flash, formDialog, pager, store,
+} from "./ui.js";
 
 export const ROLES = ["clerk", "manager", "director", "auditor", "admin"];
 const OUTCOMES = ["ok", "wrong_password", "unknown_user", "disabled", "locked", "logout", "idle"];
-const ACTIONS = ["create", "update", "disable", "enable", "reset_password", "unlock"];
 const PAGE = 20;
 const state = {view: "users", users: {q: "", role: "", department: "", active: "", offset: 0},
                signIns: {username: "", outcome: "", offset: 0}, changes: {target: "", action: "", offset: 0}};
@@ -43,17 +45,6 @@ const options = (pairs, selected) => pairs.map(([v, l]) => `<option value="${esc
 const departments = (keep) => store.departments.filter((d) => keep === undefined || d.active !== false || d.code === keep)
   .map((d) => [d.code, `${d.name} (${d.code})`]);
 const roleOptions = () => ROLES.map((r) => [r, label("role", r)]);
-
-function pager(page, onMove) {
-  const from = page.total ? page.offset + 1 : 0, to = page.offset + page.items.length;
-  const html = `<div class="actions pager"><span class="muted">${esc(t("{from}-{to} of {total}",
-      {from, to, total: page.total}))}</span>
-    <button type="button" class="secondary" data-move="-1" ${page.offset > 0 ? "" : "disabled"}>${esc(t("Previous"))}</button>
-    <button type="button" class="secondary" data-move="1" ${to < page.total ? "" : "disabled"}>${esc(t("Next"))}</button></div>`;
-  return {html, wire: (root) => $$("[data-move]", root).forEach((b) => {
-    b.onclick = () => onMove(Math.max(0, page.offset + Number(b.dataset.move) * PAGE));
-  })};
-}
 
 // ---- accounts ------------------------------------------------------------------------------------------------
 async function users() {
@@ -270,29 +261,6 @@ async function listSignIns() {
 }
 
 // ---- the account changes -------------------------------------------------------------------------------------
-const actionText = (a) => ({create: t("Created"), update: t("Edited"), disable: t("Disabled"), enable: t("Enabled"),
-                            reset_password: t("Password reset"), unlock: t("Lock lifted")}[a] || a);
-const fieldText = (k) => ({display_name: t("Name"), title: t("Title"), role: t("Role"), department_code: t("Department"),
-                           active: t("Active"), password: t("Password"), sessions_ended: t("Sessions ended"),
-                           lock_lifted: t("Lock lifted")}[k] || k);
-
-function valueText(key, value) {
-  if (value === true) return t("yes");
-  if (value === false) return t("no");
-  if (key === "role") return label("role", value);
-  if (key === "department_code") return departmentName(value);
-  if (key === "password") return t("changed");
-  return String(value ?? "");
-}
-
-function changesText(change) {
-  const c = change.changes || {};
-  if (change.action === "unlock") return `${c.scope === "user" ? t("Username") : t("Address")} ${c.subject ?? ""}`;
-  return Object.entries(c).map(([k, v]) => Array.isArray(v)
-    ? `${fieldText(k)}: ${valueText(k, v[0]) || "—"} → ${valueText(k, v[1]) || "—"}`
-    : `${fieldText(k)}: ${valueText(k, v)}`).join("; ");
-}
-
 async function changes() {
   const f = state.changes;
   $("#au-body").innerHTML = `<form class="toolbar" id="au-change-filter">

@@ -1,14 +1,57 @@
 // Auditors read and write nothing: search cases, a case's timeline (actors, roles, times, decisions,
-// documents), its hash-chain check and replay in plain words, its state as of a moment, and exports.
+// documents), its hash-chain check and replay in plain words, its state as of a moment, and exports; and they oversee
+// the administrators: the log of account changes and the log of catalogue changes (departments and service items).
+// A list answered after its view was left (another tab, the assessment) is dropped.
 import { api } from "./api.js";
 import { eventDetail } from "./caseview.js";
 import { label, localInputToIso, t, when } from "./i18n.js";
-import { $, $$, departmentName, download, esc, flash, itemName, openDocument, statusBadge } from "./ui.js";
+import {
+  $, $$, ACCOUNT_ACTIONS, accountActionText, accountChangeText, catalogueDifferences, departmentName, download, esc,
+  flash, itemName, openDocument, pager, statusBadge, store,
+} from "./ui.js";
 
-const state = {selected: null, asOf: ""};
+const PAGE = 20;
+const state = {view: "cases", selected: null, asOf: "", accounts: {target: "", by: "", action: "", offset: 0},
+               catalogue: {entity: "", code: "", pages: [null]}};
+const VIEWS = () => [["cases", t("Cases")], ["accounts", t("Account changes")], ["catalogue", t("Catalogue changes")]];
+const options = (pairs, selected) => pairs.map(([v, l]) => `<option value="${esc(v)}" ${v === selected ? "selected" : ""}>
+  ${esc(l)}</option>`).join("");
+
+let requests = 0;
+/** Marks ``box`` as waiting for one answer; the check returned is true once that answer is stale: the box left the
+ * page (another view was opened) or a newer request took it over. */
+function ticket(box) {
+  const id = String(++requests);
+  box.dataset.request = id;
+  return () => !box.isConnected || box.dataset.request !== id;
+}
 
 export function mount(root) {
-  root.innerHTML = `<div class="split"><section class="pane list-pane">
+  // Administrators have both logs on their own tabs: the auditor's logs are for auditors.
+  const views = store.me?.role === "auditor";
+  if (!views) state.view = "cases";
+  root.innerHTML = `${views ? `<nav class="tabs" role="tablist" id="audit-views">${VIEWS().map(([key, text]) =>
+      `<button type="button" role="tab" data-view="${key}" aria-selected="${key === state.view}">${esc(text)}</button>`)
+      .join("")}</nav>` : ""}<div id="audit-body"></div>`;
+  if (views) {
+    $("#audit-views", root).onclick = (ev) => {
+      const view = ev.target.closest("button")?.dataset.view;
+      if (!view) return;
+      state.view = view;
+      $$("#audit-views button", root).forEach((b) => b.setAttribute("aria-selected", String(b.dataset.view === view)));
+      show($("#audit-body", root));
+    };
+  }
+  show($("#audit-body", root));
+}
+
+function show(body) {
+  ({cases, accounts, catalogue}[state.view] || cases)(body);
+}
+
+// ---- cases ---------------------------------------------------------------------------------------------------
+function cases(body) {
+  body.innerHTML = `<div class="split"><section class="pane list-pane">
       <h2>${esc(t("Find a case"))}</h2>
       <form class="form" id="audit-search">
         <div class="field"><label for="a-q">${esc(t("Case number or applicant"))}</label>
@@ -39,7 +82,7 @@ export function mount(root) {
     if (!from || !to) return flash(msg, t("Choose both dates of the period"), "error");
     const p = new URLSearchParams({closed_from: `${from}T00:00:00`, closed_to: `${to}T23:59:59`, format: b.dataset.period});
     try { await download(`/audit/export?${p}`, `audit-${from}-${to}.${b.dataset.period}`); }
-    catch (e) { flash(msg, e.message, "error"); }
+    catch (e) { if (msg.isConnected) flash(msg, e.message, "error"); }
   });
   search();
   if (state.selected) open(state.selected);
@@ -51,18 +94,20 @@ async function search() {
   if ($("#a-status").value) p.set("status", $("#a-status").value);
   if ($("#a-from").value) p.set("registered_from", `${$("#a-from").value}T00:00:00+08:00`);
   if ($("#a-to").value) p.set("registered_to", `${$("#a-to").value}T23:59:59+08:00`);
+  const rows = $("#audit-rows"), msg = $(".list-pane .msg"), stale = ticket(rows);
   try {
     const page = await api(`/cases?${p}`);
-    $("#audit-rows").innerHTML = page.items.map((c) => `<li class="row ${c.case_no === state.selected ? "on" : ""}"
+    if (stale()) return;
+    rows.innerHTML = page.items.map((c) => `<li class="row ${c.case_no === state.selected ? "on" : ""}"
         data-no="${esc(c.case_no)}" tabindex="0">
       <div class="row-main"><b>${esc(c.case_no)}</b> ${statusBadge(c.status)}</div>
       <div class="row-sub">${esc(c.applicant_name)} · ${esc(itemName(c.item_code))} · ${esc(when(c.registered_at))}</div>
       </li>`).join("") || `<li class="empty">${esc(t("No cases."))}</li>`;
-    $$("#audit-rows li[data-no]").forEach((li) => {
+    $$("li[data-no]", rows).forEach((li) => {
       li.onclick = () => open(li.dataset.no);
       li.onkeydown = (e) => { if (e.key === "Enter") open(li.dataset.no); };
     });
-  } catch (e) { flash($(".list-pane .msg"), e.message, "error"); }
+  } catch (e) { if (!stale()) flash(msg, e.message, "error"); }
 }
 
 function stateHtml(s) {
@@ -81,11 +126,14 @@ async function open(caseNo) {
   state.selected = caseNo;
   $$("#audit-rows li").forEach((li) => li.classList.toggle("on", li.dataset.no === caseNo));
   const detail = $("#detail");
+  if (!detail) return;
+  const stale = ticket(detail);
   detail.innerHTML = `<p class="muted">${esc(t("Loading…"))}</p>`;
   const asOf = state.asOf ? localInputToIso(state.asOf, true) : null;
   const no = encodeURIComponent(caseNo);
   try {
     const tl = await api(`/audit/cases/${no}/timeline${asOf ? `?as_of=${encodeURIComponent(asOf)}` : ""}`);
+    if (stale()) return;
     detail.innerHTML = `<article class="case audit" data-case="${esc(caseNo)}">
       <header class="case-head"><h2>${esc(caseNo)}</h2>${tl.state ? statusBadge(tl.state.status) : ""}</header>
       <p>${esc(itemName(tl.item_code))} <span class="muted">${esc(tl.item_code)} · ${esc(departmentName(tl.department_code))} ·
@@ -115,7 +163,7 @@ async function open(caseNo) {
         <div class="hash muted" title="${esc(e.hash)}">${esc(e.hash.slice(0, 16))}…</div></li>`).join("")}</ol></section>
     </article>`;
   } catch (e) {
-    flash(detail, e.message, "error");
+    if (!stale()) flash(detail, e.message, "error");
     return;
   }
   const msg = $(".msg", detail);
@@ -151,4 +199,99 @@ function replayHtml(r) {
     <span class="muted">(${esc(source)})</span></p>`;
   return `<div class="verdict bad">✘ ${esc(label("verdict", r.verdict))} <span class="muted">(${esc(source)})</span>
     ${r.error ? `<p>${esc(r.error)}</p>` : ""}<ul>${r.mismatches.map((m) => `<li>${esc(m)}</li>`).join("")}</ul></div>`;
+}
+
+// ---- the log of account changes (GET /admin/changes) -----------------------------------------------------------
+function accounts(body) {
+  const f = state.accounts;
+  body.innerHTML = `<section class="pane audit-log" id="audit-accounts">
+    <h2>${esc(t("Account changes"))}</h2>
+    <p class="muted small">${esc(t("Every change administrators made to user accounts: who, when, from where, each field before and after (a password only as changed)."))}</p>
+    <form class="toolbar" id="al-filter">
+      <label>${esc(t("Account"))} <input type="search" id="al-target" value="${esc(f.target)}" maxlength="80"
+        placeholder="${esc(t("Username"))}"></label>
+      <label>${esc(t("By"))} <input type="search" id="al-by" value="${esc(f.by)}" maxlength="80"
+        placeholder="${esc(t("Administrator's username"))}"></label>
+      <label>${esc(t("Change"))} <select id="al-action"><option value="">${esc(t("All"))}</option>
+        ${options(ACCOUNT_ACTIONS.map((a) => [a, accountActionText(a)]), f.action)}</select></label>
+      <button class="secondary">${esc(t("Search"))}</button></form>
+    <div class="msg"></div><div id="al-list"><p class="muted">${esc(t("Loading…"))}</p></div></section>`;
+  $("#al-filter").onsubmit = (ev) => {
+    ev.preventDefault();
+    Object.assign(f, {target: $("#al-target").value.trim(), by: $("#al-by").value.trim(), action: $("#al-action").value,
+                      offset: 0});
+    listAccounts();
+  };
+  listAccounts();
+}
+
+async function listAccounts() {
+  const f = state.accounts, box = $("#al-list"), msg = $("#audit-accounts .msg");
+  if (!box) return;
+  const stale = ticket(box);
+  const p = new URLSearchParams({offset: String(f.offset), limit: String(PAGE)});
+  for (const key of ["target", "by", "action"]) if (f[key]) p.set(key, f[key]);
+  try {
+    const page = await api(`/admin/changes?${p}`);
+    if (stale()) return;
+    flash(msg, "");
+    const nav = pager(page, (offset) => { f.offset = offset; listAccounts(); });
+    box.innerHTML = `<table class="grid" id="al-table"><thead><tr><th>${esc(t("Time"))}</th><th>${esc(t("By"))}</th>
+        <th>${esc(t("Change"))}</th><th>${esc(t("Account"))}</th><th>${esc(t("What changed"))}</th></tr></thead><tbody>
+        ${page.items.map((c) => `<tr data-change="${c.id}"><td>${esc(when(c.at, true))}</td>
+          <td>${esc(c.actor)} <span class="muted small">${esc(c.address)}</span></td>
+          <td>${esc(accountActionText(c.action))}</td><td>${esc(c.target)}</td>
+          <td class="small">${esc(accountChangeText(c))}</td></tr>`).join("")}</tbody></table>
+      ${page.items.length ? "" : `<p class="muted">${esc(t("No entries."))}</p>`}${nav.html}`;
+    nav.wire(box);
+  } catch (e) { if (!stale()) flash(msg, e.message, "error"); }
+}
+
+// ---- the log of catalogue changes (GET /catalogue/changes): departments and service items ----------------------
+function catalogue(body) {
+  const log = state.catalogue;
+  body.innerHTML = `<section class="pane audit-log" id="audit-catalogue">
+    <h2>${esc(t("Catalogue changes"))}</h2>
+    <p class="muted small">${esc(t("Every change administrators made to departments and service items: who, when, from where, why, each field before and after."))}</p>
+    <form class="toolbar" id="cl-filter">
+      <label>${esc(t("Kind"))} <select id="cl-entity"><option value="">${esc(t("All"))}</option>
+        ${options([["department", t("Departments")], ["item", t("Service items")]], log.entity)}</select></label>
+      <label>${esc(t("Code"))} <input type="search" id="cl-code" value="${esc(log.code)}" maxlength="32"
+        placeholder="${esc(t("e.g. MKT-001"))}"></label>
+      <button class="secondary">${esc(t("Search"))}</button></form>
+    <div class="msg"></div><div id="cl-list"><p class="muted">${esc(t("Loading…"))}</p></div></section>`;
+  $("#cl-filter").onsubmit = (ev) => {
+    ev.preventDefault();
+    state.catalogue = {entity: $("#cl-entity").value, code: $("#cl-code").value.trim(), pages: [null]};
+    listCatalogue();
+  };
+  listCatalogue();
+}
+
+async function listCatalogue() {
+  const log = state.catalogue, before = log.pages.at(-1), box = $("#cl-list"), msg = $("#audit-catalogue .msg");
+  if (!box) return;
+  const stale = ticket(box);
+  const p = new URLSearchParams({limit: String(PAGE)});
+  if (log.entity) p.set("entity", log.entity);
+  if (log.code) p.set("code", log.code);
+  if (before) p.set("before", String(before));
+  try {
+    const page = await api(`/catalogue/changes?${p}`);
+    if (stale()) return;
+    flash(msg, "");
+    box.innerHTML = `<table class="grid" id="cl-table"><thead><tr><th>${esc(t("Time"))}</th><th>${esc(t("By"))}</th>
+        <th>${esc(t("Code"))}</th><th>${esc(t("Change"))}</th><th>${esc(t("Reason"))}</th><th>${esc(t("What changed"))}</th>
+        </tr></thead><tbody>${page.items.map((c) => `<tr data-change="${c.id}"><td>${esc(when(c.at, true))}</td>
+          <td>${esc(c.actor_username)} <span class="muted small">${esc(c.address)}</span></td>
+          <td>${esc(c.code)} <span class="muted small">${esc(c.entity === "item" ? t("Service item") : t("Department"))}</span></td>
+          <td>${esc(label("cchange", c.action))}</td><td>${esc(c.reason) || `<span class="muted">—</span>`}</td>
+          <td class="small">${catalogueDifferences(c.before, c.after)}</td></tr>`).join("")}</tbody></table>
+      ${page.items.length ? "" : `<p class="muted">${esc(t("No changes."))}</p>`}
+      <div class="actions pager">
+        <button type="button" class="secondary" data-page="newer" ${log.pages.length > 1 ? "" : "disabled"}>${esc(t("Newer"))}</button>
+        <button type="button" class="secondary" data-page="older" ${page.next_before ? "" : "disabled"}>${esc(t("Older"))}</button></div>`;
+    $("[data-page=older]", box).onclick = () => { log.pages.push(page.next_before); listCatalogue(); };
+    $("[data-page=newer]", box).onclick = () => { log.pages.pop(); listCatalogue(); };
+  } catch (e) { if (!stale()) flash(msg, e.message, "error"); }
 }

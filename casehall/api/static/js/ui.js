@@ -14,13 +14,9 @@ const CLOCK_RUNNING = ["in_handling", "veto_requested", "in_consultation", "supp
 export const store = {config: {warn_share: 0.75, idle_seconds: 900, refresh_seconds: 30}, me: null, items: [],
                       departments: [], colleagues: null};
 
+/** The service items, withdrawn ones included (their cases still name them). */
 export async function loadCatalogue() {
-  try {
-    store.items = await api("/catalogue");
-  } catch (err) {
-    if (err.status !== 404) throw err;
-    store.items = await api("/items");
-  }
+  store.items = await api("/items");
   return store.items;
 }
 export const itemOf = (code) => store.items.find((i) => i.code === code);
@@ -174,4 +170,103 @@ export async function download(path, filename) {
   const a = document.createElement("a");
   a.href = url; a.download = filename; document.body.append(a); a.click(); a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---- pages and the administrators' change logs (the admin screens and the auditor's) ----------------------------
+/** "1-20 of 45" with Previous / Next under a page {total, offset, limit, items}; ``onMove(offset)`` loads another. */
+export function pager(page, onMove) {
+  const from = page.total ? page.offset + 1 : 0, to = page.offset + page.items.length;
+  const html = `<div class="actions pager"><span class="muted">${esc(t("{from}-{to} of {total}",
+      {from, to, total: page.total}))}</span>
+    <button type="button" class="secondary" data-move="-1" ${page.offset > 0 ? "" : "disabled"}>${esc(t("Previous"))}</button>
+    <button type="button" class="secondary" data-move="1" ${to < page.total ? "" : "disabled"}>${esc(t("Next"))}</button></div>`;
+  return {html, wire: (root) => $$("[data-move]", root).forEach((b) => {
+    b.onclick = () => onMove(Math.max(0, page.offset + Number(b.dataset.move) * page.limit));
+  })};
+}
+
+/** The kinds of account change (``GET /admin/changes?action=``) and their words. */
+export const ACCOUNT_ACTIONS = ["create", "update", "disable", "enable", "reset_password", "unlock"];
+export const accountActionText = (a) => ({create: t("Created"), update: t("Edited"), disable: t("Disabled"),
+  enable: t("Enabled"), reset_password: t("Password reset"), unlock: t("Lock lifted")}[a] || a);
+const accountFieldText = (k) => ({display_name: t("Name"), title: t("Title"), role: t("Role"),
+  department_code: t("Department"), active: t("Active"), password: t("Password"), sessions_ended: t("Sessions ended"),
+  lock_lifted: t("Lock lifted")}[k] || k);
+
+function accountValueText(key, value) {
+  if (value === true) return t("yes");
+  if (value === false) return t("no");
+  if (key === "role") return label("role", value);
+  if (key === "department_code") return departmentName(value);
+  if (key === "password") return t("changed");
+  return String(value ?? "");
+}
+
+/** An account change in words: "Active: yes → no; Sessions ended: yes" (a password only as changed). */
+export function accountChangeText(change) {
+  const c = change.changes || {};
+  if (change.action === "unlock") return `${c.scope === "user" ? t("Username") : t("Address")} ${c.subject ?? ""}`;
+  return Object.entries(c).map(([k, v]) => Array.isArray(v)
+    ? `${accountFieldText(k)}: ${accountValueText(k, v[0]) || "—"} → ${accountValueText(k, v[1]) || "—"}`
+    : `${accountFieldText(k)}: ${accountValueText(k, v)}`).join("; ");
+}
+
+/** The rules of a service item: [field, label, min, max] of casehall.models.catalogue.RulesIn. */
+export const ITEM_RULES = [
+  ["veto_reminder_days", () => t("Veto: remind the manager after (working days)"), 1, 30],
+  ["veto_escalation_days", () => t("Veto: hand over to the director after (working days)"), 1, 60],
+  ["supplement_days", () => t("Supplement time (working days)"), 1, 60],
+  ["supplement_reminder_days", () => t("Supplement: remind before the deadline (working days)"), 0, 30],
+  ["callback_calendar_days", () => t("Callback: default rating after (calendar days)"), 1, 30],
+  ["rectification_days", () => t("Rectification time (working days)"), 1, 60],
+];
+const RULE_LABEL = Object.fromEntries(ITEM_RULES.map(([key, text]) => [key, text]));
+const sorted = (v) => (Array.isArray(v) ? v.map(sorted) : v && typeof v === "object"
+  ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v);
+/** Equal as data (objects compared whatever the order of their keys). */
+export const same = (a, b) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+
+function catalogueValue(key, v) {
+  if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? t("yes") : t("no");
+  if (key === "withdrawn_at") return when(v);
+  if (key === "kind") return label("dkind", v);
+  return String(v);
+}
+
+/** One field's change, readable: materials added, removed or changed by name; rules one by one; values as such. */
+function catalogueFieldChange(key, was, now) {
+  if (key === "materials") {
+    const names = (list) => new Map((list || []).map((m) => [m.name, m]));
+    const a = names(was), b = names(now);
+    const main = (m) => (m.main ? t("main") : t("secondary"));
+    const parts = [...[...b.keys()].filter((n) => !a.has(n)).map((n) => `+ ${n}（${main(b.get(n))}）`),
+                   ...[...a.keys()].filter((n) => !b.has(n)).map((n) => `− ${n}`),
+                   ...[...b.keys()].filter((n) => a.has(n) && !same(a.get(n), b.get(n))).map((n) => `~ ${n}`)];
+    return parts.join("；") || t("order changed");
+  }
+  if (key === "rules") {
+    return Object.keys({...was, ...now}).filter((k) => !same(was?.[k], now?.[k]))
+      .map((k) => `${RULE_LABEL[k] ? RULE_LABEL[k]() : t("Default rating")}: ${
+        k === "default_rating" ? label("grade", was?.[k]) : was?.[k] ?? "—"} → ${
+        k === "default_rating" ? label("grade", now?.[k]) : now?.[k] ?? "—"}`).join("；");
+  }
+  return `${catalogueValue(key, was)} → ${catalogueValue(key, now)}`;
+}
+
+// What a created (or deleted) department or item was: its main facts, not every field.
+const SNAPSHOT_FIELDS = ["name", "kind", "parent_code", "department_code", "time_limit_days", "expedited_days"];
+
+/** A catalogue change as HTML lines: each field changed as before → after; a creation or deletion by its facts. */
+export function catalogueDifferences(before, after) {
+  const line = (k, text) => `<div><b>${esc(label("cfield", k))}</b>: ${esc(text)}</div>`;
+  if (!before || !after) {
+    const one = before || after;
+    if (!one) return "";
+    return SNAPSHOT_FIELDS.filter((k) => one[k] !== undefined && one[k] !== null && one[k] !== "")
+      .map((k) => line(k, catalogueValue(k, one[k]))).join("")
+      + (one.materials?.length ? line("materials", one.materials.map((m) => m.name).join("、")) : "");
+  }
+  return Object.keys({...before, ...after}).filter((k) => !same(before[k], after[k]))
+    .map((k) => line(k, catalogueFieldChange(k, before[k], after[k]))).join("");
 }
