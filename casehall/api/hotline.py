@@ -98,6 +98,7 @@ class CallPublic(BaseModel):
     phone: str | None
     content: str
     callback: dict[str, Any] | None
+    rated_at: datetime | None = None  # when the callback's rating was recorded (a unit's appeal runs from it)
 
 
 class OrderPublic(BaseModel):
@@ -131,18 +132,20 @@ class OrderPublic(BaseModel):
     decision: dict[str, Any] | None
     petition: dict[str, Any] | None = None  # a petition's statutory clocks and one-time resolution
     appeals: list[dict[str, Any]] = []  # units' appeals of ratings
+    appeal_within: dict[str, Any] | None = None  # the profile's limit of an appeal, from the rating
+    petition_limits: dict[str, Any] | None = None  # a petition's statutory limits (the profile's), shown beside it
 
     @classmethod
     def of(cls, row: Order, actor: Actor) -> "OrderPublic":
         view = OrderView.model_validate(row.state)
         rnd = view.round
         calls = []
-        for c in view.calls:
+        for n, c in enumerate(view.calls):
             shown = sees_caller(actor, c.caller.confidential)
             calls.append(CallPublic(
                 channel=c.channel.value, at=c.at, anonymous=c.caller.anonymous, confidential=c.caller.confidential,
                 name=c.caller.name if shown else None, phone=c.caller.phone if shown else None, content=c.content,
-                callback=c.callback.model_dump(mode="json") if c.callback else None))
+                callback=c.callback.model_dump(mode="json") if c.callback else None, rated_at=view.rated_at.get(n)))
         decision = view.decision
         return cls(
             order_no=view.order_no, status=view.status.value, kind=view.kind.value,
@@ -160,7 +163,10 @@ class OrderPublic(BaseModel):
                                                                "approve", "comment", "steps_done"})
             if decision else None,
             petition=view.petition.model_dump(mode="json") if view.petition else None,
-            appeals=[a.model_dump(mode="json", exclude={"requested_by", "decided_by"}) for a in view.appeals])
+            appeals=[a.model_dump(mode="json", exclude={"requested_by", "decided_by"}) for a in view.appeals],
+            appeal_within=view.profile.appeal_within.model_dump(mode="json"),
+            petition_limits=view.profile.petition.model_dump(mode="json")
+            if view.petition and view.profile.petition else None)
 
 
 class Filed(BaseModel):

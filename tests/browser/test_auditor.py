@@ -75,6 +75,7 @@ async def test_auditor_reads_the_account_and_catalogue_changes(page: Page, http:
     await expect(rows).to_have_count(20)
     await expect(rows.first).to_contain_text("名称: 行政许可19科 → 行政许可20科")
     await expect(rows.first).to_contain_text("第20次更名")
+    await screenshot(page, "auditor-catalogue-changes", tmp_path)
     await expect(page.locator("#cl-list [data-page=newer]")).to_be_disabled()
     await page.click("#cl-list [data-page=older]")
     await expect(rows).to_have_count(2)
@@ -88,7 +89,6 @@ async def test_auditor_reads_the_account_and_catalogue_changes(page: Page, http:
     await page.select_option("#cl-entity", "item")
     await page.click("#cl-filter button")
     await expect(page.locator("#cl-list")).to_contain_text("没有变更记录")
-    await screenshot(page, "auditor-catalogue-changes", tmp_path)
 
     # back to the cases, and the logs fit a phone
     await page.click("#audit-views [data-view=cases]")

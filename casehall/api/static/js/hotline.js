@@ -1,8 +1,10 @@
 // The 12345 hotline's screens, one per role: the operator takes calls (knowledge-base search while the caller
 // waits, duplicates proposed for merging) and calls back; the dispatcher dispatches and decides returns and
-// extensions; a unit's handler or head signs for, replies and asks for a return or an extension (their unit's
-// orders only); the supervisor follows supervision orders and the decisions handed to them. The order opens beside
-// the list with its clocks, callers, supervision orders and history.
+// extensions and on accepting petitions; a unit's handler or head signs for, replies, asks for a return or an
+// extension and appeals a bad rating (their unit's orders only); the supervisor follows supervision orders and the
+// decisions handed to them (overdue acceptances, reviews of petitions' replies, appeals). The centre asks for a review
+// of a petition's reply for the petitioner. The order opens beside the list with its clocks (a petition's statutory
+// ones), callers, supervision orders and history.
 import { ApiError, api, post } from "./api.js";
 import { label, localInputToIso, t, when } from "./i18n.js";
 import { $, $$, esc, flash, formDialog, light, lightHtml, store } from "./ui.js";
@@ -10,10 +12,12 @@ import { $, $$, esc, flash, formDialog, light, lightHtml, store } from "./ui.js"
 const N_ = (s) => s;
 const state = {tab: null, selected: null, timer: null, catalogue: [], orders: [], tasks: []};
 const KINDS = ["urgent", "important", "normal", "consultation"];
-const CHANNELS = ["phone", "wechat", "web", "email", "letter", "walk_in"];
+const CHANNELS = ["phone", "wechat", "web", "email", "letter", "walk_in", "petition"];
 const GRADES = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"];
 const WITH_UNIT = ["dispatched", "in_handling", "return_requested"];
 const UNIT_ROLES = ["unit_handler", "unit_head"];
+const CENTRE_ROLES = ["operator", "dispatcher", "supervisor"];
+const BAD_GRADES = ["dissatisfied", "very_dissatisfied"];
 const TABS = {
   operator: [["intake", N_("New call")], ["callbacks", N_("Callbacks")], ["orders", N_("Orders")]],
   dispatcher: [["inbox", N_("Inbox")], ["orders", N_("Orders")]],
@@ -207,7 +211,8 @@ async function loadTasks() {
 function ordersTab(pane, filter) {
   pane.innerHTML = `<div class="toolbar">
       <select id="o-status" aria-label="${esc(t("Status"))}"><option value="">${esc(t("All statuses"))}</option>
-        ${["awaiting_dispatch", "dispatched", "in_handling", "return_requested", "awaiting_callback", "closed", "answered"]
+        ${["awaiting_dispatch", "dispatched", "in_handling", "return_requested", "awaiting_callback", "closed", "answered",
+           "not_accepted", "under_review"]
           .map((s) => `<option value="${s}">${esc(label("ostatus", s))}</option>`).join("")}</select>
       <label class="choice"><input type="checkbox" id="o-overdue"> ${esc(t("Overdue"))}</label></div>
     <div class="msg"></div><div class="muted small" id="o-total"></div><ul class="rows" id="order-rows"></ul>`;
@@ -297,9 +302,11 @@ function drawOrder(detail, o, events) {
         <dt>${esc(t("Sign for by"))}</dt><dd>${o.signed_at ? esc(t("Signed {at}", {at: when(o.signed_at)}))
           : lightHtml(light(o.dispatched_at, o.sign_due, {running: o.status === "dispatched"}))}</dd>
         <dt>${esc(t("Reply by"))}</dt><dd>${lightHtml(light(o.dispatched_at, o.handle_due, {running: WITH_UNIT.includes(o.status)}))}
-          <span class="muted small">${esc(t("The clock runs from dispatch"))}</span></dd>` : ""}
+          <span class="muted small">${esc(o.petition ? t("A petition's clock runs from its acceptance")
+            : t("The clock runs from dispatch"))}</span></dd>` : ""}
       ${o.reply ? `<dt>${esc(t("Reply"))}</dt><dd class="notes">${esc(o.reply)} <span class="muted small">${esc(when(o.replied_at))}</span></dd>` : ""}
     </dl>
+    ${petitionHtml(o)}${appealsHtml(o)}
     <h3>${esc(t("Callers"))}</h3><ol class="calls">${o.calls.map((c, i) => `<li data-call="${i}">
       <b>${esc(callerText(c))}</b> <span class="muted small">${esc(label("ochannel", c.channel))} · ${esc(when(c.at))}</span>
       ${c.callback ? `<span class="badge ${c.callback.solved ? "st-closed" : "st-rejected"}">${esc(label("grade", c.callback.grade))}
@@ -320,7 +327,11 @@ function actionButtons(o) {
   const waiting = d && d.approve === null;
   const out = [];
   const add = (act, text, cls = "secondary") => out.push(`<button class="${cls}" data-act="${act}">${esc(text)}</button>`);
-  if (r === "dispatcher" && o.status === "awaiting_dispatch") add("dispatch", t("Dispatch"), "primary");
+  const p = o.petition;
+  if (p && p.accepted === null && o.status === "awaiting_dispatch" &&
+      (r === "dispatcher" || (r === "supervisor" && p.acceptance_overdue)))
+    add("acceptance", t("Decide on acceptance"), "primary");
+  if (r === "dispatcher" && o.status === "awaiting_dispatch" && (!p || p.accepted)) add("dispatch", t("Dispatch"), "primary");
   if (waiting && (r === "dispatcher" || (r === "supervisor" && d.steps_done >= 2)))
     add(d.kind === "return" ? "decide-return" : "decide-extension", d.kind === "return" ? t("Decide on the return")
       : t("Decide on the extension"), "primary");
@@ -330,7 +341,89 @@ function actionButtons(o) {
   if (mine && o.status === "in_handling" && !waiting) add("extension", t("Ask for an extension"));
   if (["operator", "dispatcher", "supervisor"].includes(r) && o.status === "awaiting_callback" &&
       o.calls.some((c) => !c.callback)) add("callback", t("Call back"), "primary");
+  if (CENTRE_ROLES.includes(r) && reviewOpen(o)) add("review", t("Request a review"));
+  if (r === "supervisor" && o.status === "under_review") add("decide-review", t("Answer the review"), "primary");
+  if (mine && appealable(o).length) add("appeal", t("Appeal the rating"));
+  if (r === "supervisor" && pendingAppeal(o)) add("decide-appeal", t("Decide on the appeal"), "primary");
   return out.join("");
+}
+
+// ---- petitions (信访) and appeals of ratings (申诉复核) -----------------------------------------------------------
+const LIMIT_UNITS = {minutes: N_("{n} minutes"), hours: N_("{n} hours"), days: N_("{n} days"),
+                     working_days: N_("{n} working days")};
+const limitText = (l) => (l ? t(LIMIT_UNITS[l.unit] || LIMIT_UNITS.days, {n: l.amount}) : "");
+const pendingAppeal = (o) => o.appeals.find((a) => a.upheld === null);
+/** The calls whose bad rating the unit may still appeal (one appeal per call; the API checks the time limit). */
+const appealable = (o) => o.calls.map((c, i) => [c, i])
+  .filter(([c, i]) => c.callback && BAD_GRADES.includes(c.callback.grade) && !o.appeals.some((a) => a.call === i));
+
+/** A closed petition whose reply the petitioner may still ask to be reviewed (once, within its limit). */
+function reviewOpen(o) {
+  const p = o.petition;
+  if (!p || o.status !== "closed" || p.review_requested_at || p.review_upheld !== null || !o.replied_at) return false;
+  return !p.review_until || Date.now() <= new Date(p.review_until).getTime();
+}
+
+/** Until when a review may be requested: the date when the order knows it, else the limit counted from the reply. */
+function reviewUntilText(o) {
+  const p = o.petition;
+  if (p.review_until) return when(p.review_until);
+  return t("{limit} from the reply ({at})", {limit: limitText(o.petition_limits?.review_request_within),
+                                             at: when(o.replied_at)});
+}
+
+const fact = (dt, dd) => `<dt>${esc(dt)}</dt><dd>${dd}</dd>`;
+
+/** A petition's statutory clocks: acceptance decided, handling counted from acceptance, review of the reply. */
+function petitionHtml(o) {
+  const p = o.petition;
+  if (!p) return "";
+  const lim = o.petition_limits || {};
+  const rows = [];
+  const deciding = p.accepted === null && o.status === "awaiting_dispatch";
+  rows.push(fact(t("Decide on acceptance by"), `${esc(when(p.accept_due))} ${deciding
+    ? lightHtml(light(o.registered_at, p.accept_due)) : ""} <span class="muted small">${esc(t("{limit} from receipt", {limit: limitText(lim.accept_within)}))}</span>
+    ${p.acceptance_overdue ? `<span class="badge st-rejected">${esc(t("Overdue: handed to the supervisors"))}</span>` : ""}`));
+  if (p.accepted !== null) {
+    const late = new Date(p.decided_at) > new Date(p.accept_due);
+    rows.push(fact(t("Acceptance"), `<span class="badge ${p.accepted ? "st-closed" : "st-rejected"}">${esc(p.accepted
+      ? t("Accepted") : t("Not accepted"))}</span> <span class="muted small">${esc(when(p.decided_at))}${late
+      ? ` · ${esc(t("after the limit"))}` : ""}</span>${p.decision_reason ? `<div class="notes">${esc(p.decision_reason)}</div>` : ""}
+      ${p.accepted ? "" : `<div class="muted small">${esc(t("The petitioner gets the reasons in writing."))}</div>`}`));
+  }
+  if (p.handle_due) {
+    const extended = o.handle_due && new Date(o.handle_due) > new Date(p.handle_due);
+    rows.push(fact(t("Handle by"), `${esc(when(p.handle_due))} <span class="muted small">${esc(t("{limit} from acceptance",
+      {limit: limitText(lim.handle)}))}</span>${extended ? `<div>${esc(t("Extended to {at}", {at: when(o.handle_due)}))}</div>` : ""}`));
+  }
+  if (o.status === "closed" && !p.review_requested_at && o.replied_at) {
+    rows.push(fact(t("A review may be requested until"), `${esc(reviewUntilText(o))}${reviewOpen(o) ? ""
+      : ` <span class="muted small">${esc(t("the time has ended"))}</span>`}`));
+  }
+  if (p.review_requested_at) {
+    rows.push(fact(t("Review requested"), `${esc(when(p.review_requested_at))}<div class="notes">${esc(p.review_reason)}</div>`));
+    rows.push(fact(t("Review answered by"), `${esc(when(p.review_due))} ${p.review_upheld === null
+      ? lightHtml(light(p.review_requested_at, p.review_due)) : ""}
+      <span class="muted small">${esc(t("{limit} from the request", {limit: limitText(lim.review_within)}))}</span>
+      ${p.review_overdue ? `<span class="badge st-rejected">${esc(t("Review overdue"))}</span>` : ""}`));
+  }
+  if (p.review_upheld !== null) {
+    rows.push(fact(t("Review opinion"), `<b>${esc(p.review_upheld ? t("Reply upheld") : t("Handled again"))}</b>
+      <div class="notes">${esc(p.review_opinion)}</div>`));
+  }
+  if (p.one_time_resolved !== null) rows.push(fact(t("Resolved at once"), esc(p.one_time_resolved ? t("yes") : t("no"))));
+  return `<div class="petition-box" id="petition"><h3>${esc(t("Petition"))}</h3><dl>${rows.join("")}</dl></div>`;
+}
+
+/** The unit's appeals of bad ratings, each with the supervisor's decision. */
+function appealsHtml(o) {
+  if (!o.appeals.length) return "";
+  return `<div class="petition-box" id="appeals"><h3>${esc(t("Appeals of ratings"))}</h3><dl>${o.appeals.map((a) => fact(
+    t("Caller {n}: {grade}", {n: a.call + 1, grade: label("grade", a.grade)}),
+    `${esc(a.reason)} <span class="muted small">${esc(when(a.requested_at))}</span>
+     <div>${a.upheld === null ? `<span class="badge warn">${esc(t("Waiting for a supervisor"))}</span>`
+       : `<span class="badge ${a.upheld ? "st-closed" : "st-rejected"}">${esc(a.upheld ? t("Upheld: the rating is not counted")
+         : t("Refused: the rating stands"))}</span> ${esc(a.opinion)}`}</div>`)).join("")}</dl></div>`;
 }
 
 async function run(o, path, body) {
@@ -375,6 +468,49 @@ const ACTIONS = {
               options: [["yes", t("Approve the new date")], ["no", t("Refuse the extension")]]},
              {name: "comment", label: t("Comment"), type: "textarea", rows: 2}],
     onSubmit: (v) => run(o, "extension/decision", {approve: v.approve === "yes", comment: v.comment})}),
+  acceptance: (o) => formDialog({title: t("Accept petition {no}?", {no: o.order_no}), submit: t("Save"),
+    intro: `<p class="context">${esc(o.content)}</p><p class="muted small">${esc(t("Decide by {at}. Accepted: handled within {limit} of acceptance. Not accepted: the order ends and the petitioner gets the reasons in writing.",
+      {at: when(o.petition.accept_due), limit: limitText(o.petition_limits?.handle)}))}</p>`,
+    fields: [{name: "accept", type: "radio", label: t("Decision"), required: true,
+              options: [["yes", t("Accept the petition")], ["no", t("Do not accept")]]},
+             {name: "reason", label: t("Reasons (required when not accepted)"), type: "textarea", rows: 3}],
+    onSubmit: (v) => {
+      if (v.accept === "no" && !v.reason.trim()) throw new Error(t("A petition not accepted needs the reasons in writing."));
+      return run(o, "acceptance", {accept: v.accept === "yes", reason: v.reason});
+    }}),
+  review: (o) => formDialog({title: t("Request a review of petition {no}", {no: o.order_no}), submit: t("Request a review"),
+    intro: `<p class="context">${esc(o.reply || "")}</p><p class="muted small">${esc(t("For the petitioner, until {until}. A supervisor answers within {limit}.",
+      {until: reviewUntilText(o), limit: limitText(o.petition_limits?.review_within)}))}</p>`,
+    fields: [{name: "reason", label: t("What the petitioner disputes"), type: "textarea", required: true}],
+    onSubmit: (v) => run(o, "review", {reason: v.reason})}),
+  "decide-review": (o) => formDialog({title: t("Answer the review"), submit: t("Save"),
+    intro: `<p class="context">${esc(o.petition.review_reason)}</p><p class="muted small">${esc(t("Answer by {at}.",
+      {at: when(o.petition.review_due)}))}</p>`,
+    fields: [{name: "uphold", type: "radio", label: t("Decision"), required: true,
+              options: [["yes", t("Uphold the reply: the petition is closed")],
+                        ["no", t("Handle again: back to the unit")]]},
+             {name: "opinion", label: t("Review opinion"), type: "textarea", required: true}],
+    onSubmit: (v) => run(o, "review/decision", {uphold: v.uphold === "yes", opinion: v.opinion})}),
+  appeal: (o) => {
+    const calls = appealable(o);
+    return formDialog({title: t("Appeal the rating"), submit: t("Appeal"),
+      intro: `<p class="muted small">${esc(t("Within {limit} of the rating. A supervisor decides; upheld, the rating is not counted in our assessment.",
+        {limit: limitText(o.appeal_within)}))}</p>`,
+      fields: [{name: "call", type: "select", label: t("Rating"), value: String(calls[0][1]),
+                options: calls.map(([c, i]) => [String(i), `${i + 1}. ${callerText(c)} · ${label("grade", c.callback.grade)}${
+                  c.rated_at ? ` · ${when(c.rated_at)}` : ""}`])},
+               {name: "reason", label: t("Why the rating is wrong or malicious"), type: "textarea", required: true}],
+      onSubmit: (v) => run(o, "appeal", {call: Number(v.call), reason: v.reason})});
+  },
+  "decide-appeal": (o) => {
+    const a = pendingAppeal(o);
+    return formDialog({title: t("Decide on the appeal"), submit: t("Save"),
+      intro: `<p class="context">${esc(t("Caller {n}: {grade}", {n: a.call + 1, grade: label("grade", a.grade)}))} · ${esc(a.reason)}</p>`,
+      fields: [{name: "uphold", type: "radio", label: t("Decision"), required: true,
+                options: [["yes", t("Uphold: the rating is not counted")], ["no", t("Refuse: the rating stands")]]},
+               {name: "opinion", label: t("Opinion"), type: "textarea", required: true}],
+      onSubmit: (v) => run(o, "appeal/decision", {uphold: v.uphold === "yes", opinion: v.opinion})});
+  },
   sign: (o) => run(o, "sign", {}).catch((e) => flash($("#order-msg"), e.message, "error")),
   reply: (o) => formDialog({title: t("Reply to order {no}", {no: o.order_no}), submit: t("Reply"),
     fields: [{name: "result", label: t("What was done"), type: "textarea", rows: 4, required: true}],
