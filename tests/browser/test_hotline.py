@@ -3,12 +3,14 @@ and merges a repeated call; the dispatcher dispatches and decides a return with 
 unit's handler signs for, asks for a return and an extension, and replies (another unit's handler sees none of it);
 the operator calls back; the supervisor sees the supervision orders. Screenshots of each role's main screen."""
 
+import asyncio
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import ConsoleMessage, Page, Route, expect
 from temporalio.testing import WorkflowEnvironment
 
 from tests.browser.conftest import login, logout, no_horizontal_scroll, screenshot, token
@@ -227,3 +229,33 @@ async def test_return_approved_and_dispatched_again_then_supervision(
     await no_horizontal_scroll(page)
     await screenshot(page, "hotline-supervisor", tmp_path)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+async def test_switching_tabs_while_lists_load_leaves_no_error(page: Page) -> None:
+    console: list[str] = []
+
+    def seen(m: ConsoleMessage) -> None:
+        if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico"):  # the browser asks for one
+            console.append(f"{m.text} {m.location}")
+
+    page.on("console", seen)
+
+    async def slow(route: Route) -> None:  # every list answers late: the user has moved on meanwhile
+        await asyncio.sleep(0.8)
+        await route.continue_()
+
+    await page.route(re.compile(r"/(orders\?|hotline/inbox)"), slow)
+    await login(page, "supervisor")
+    for _ in range(2):
+        for tab in ("inbox", "orders", "supervised", "inbox"):
+            await page.click(f"[data-tab={tab}]")
+        await page.click("#assessment-tabs [data-tab=assessment]")
+        await expect(page.locator("#as-table")).to_be_visible()
+        await page.click("#assessment-tabs [data-tab=work]")
+    await page.click("[data-tab=orders]")
+    await page.wait_for_timeout(2500)  # every late answer has come
+    await expect(page.locator("#o-total")).to_be_visible()
+    await expect(page.locator("#task-rows")).to_have_count(0)
+    await expect(page.locator("#hl-pane .flash")).to_have_count(0)
+    assert page.errors == []  # type: ignore[attr-defined]
+    assert console == []

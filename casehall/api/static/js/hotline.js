@@ -187,10 +187,11 @@ function tasksTab(pane) {
 }
 
 async function loadTasks() {
-  const rows = $("#task-rows");
+  const rows = $("#task-rows"), msg = $("#hl-pane .msg");
   if (!rows) return;
   try {
     let tasks = await api("/hotline/inbox");
+    if (!rows.isConnected) return;  // another tab was opened meanwhile
     if (state.tab === "callbacks") tasks = tasks.filter((x) => x.kind === "callback");
     else if (role() === "operator") tasks = tasks.filter((x) => x.kind !== "callback");
     state.tasks = tasks;
@@ -205,7 +206,7 @@ async function loadTasks() {
     const r = $("#refreshed");
     if (r) r.textContent = t("Updated {at} · refreshes every {s} s", {at: when(new Date().toISOString(), true),
                                                                        s: store.config.refresh_seconds});
-  } catch (e) { flash($("#hl-pane .msg"), e.message, "error"); }
+  } catch (e) { if (msg.isConnected) flash(msg, e.message, "error"); }
 }
 
 function ordersTab(pane, filter) {
@@ -220,11 +221,12 @@ function ordersTab(pane, filter) {
     const q = new URLSearchParams({limit: "100", ...filter});
     if ($("#o-status").value) q.set("status", $("#o-status").value);
     if ($("#o-overdue").checked) q.set("overdue", "true");
+    const rows = $("#order-rows"), total = $("#o-total"), msg = $(".msg", pane);
     try {
       const list = await api(`/orders?${q}`);
+      if (!rows.isConnected) return;  // another tab was opened meanwhile
       state.orders = list.items;
-      $("#o-total").textContent = t("{n} orders", {n: list.total});
-      const rows = $("#order-rows");
+      total.textContent = t("{n} orders", {n: list.total});
       rows.innerHTML = list.items.map((o) => `<li class="row ${o.order_no === state.selected ? "on" : ""}"
           data-no="${esc(o.order_no)}" tabindex="0">
           <div class="row-main"><b>${esc(o.order_no)}</b> ${statusBadge(o.status)} ${kindBadge(o.kind)}
@@ -233,7 +235,7 @@ function ordersTab(pane, filter) {
           <div class="why">${esc(o.content)}</div></li>`).join("")
         || `<li class="empty">${esc(t("No orders."))}</li>`;
       bindRows(rows);
-    } catch (e) { flash($("#hl-pane .msg"), e.message, "error"); }
+    } catch (e) { if (msg.isConnected) flash(msg, e.message, "error"); }
   };
   $("#o-status").onchange = load;
   $("#o-overdue").onchange = load;
@@ -250,15 +252,17 @@ function bindRows(rows) {
 async function figuresTab(pane) {
   pane.innerHTML = `<h2>${esc(t("Our figures"))} · ${esc(store.me.unit_name || "")}</h2><div class="msg"></div>
     <dl class="facts" id="figures"></dl>`;
+  const box = $("#figures"), msg = $(".msg", pane);
   try {
     const f = await api(`/units/${enc(store.me.unit_code)}/figures`);
-    $("#figures").innerHTML = [[t("Orders led"), f.orders_led], [t("Overdue"), f.overdue],
+    if (!box.isConnected) return;  // another tab was opened meanwhile
+    box.innerHTML = [[t("Orders led"), f.orders_led], [t("Overdue"), f.overdue],
       [t("Supervision orders against us"), f.supervision_orders],
       [t("Time charged for returned orders"), t("{hours} h {minutes} min", {
         hours: Math.floor(f.charged_seconds_for_returns / 3600),
         minutes: Math.floor((f.charged_seconds_for_returns % 3600) / 60)})]]
       .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("");
-  } catch (e) { flash($("#hl-pane .msg"), e.message, "error"); }
+  } catch (e) { if (msg.isConnected) flash(msg, e.message, "error"); }
 }
 
 // ---- the order ------------------------------------------------------------------------------------------------
