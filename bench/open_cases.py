@@ -549,9 +549,11 @@ GROWING = ("temporal_mb", "postgres_mb", "postgres_pss_mb", "worker_mb", "api_mb
 
 
 def growth(samples: list[dict[str, Any]], target: int) -> dict[str, tuple[float, float]]:
-    """Per figure: the least-squares slope per 1,000 items opened over the fill's samples, and the figure
+    """Per figure: the least-squares slope per 1,000 items opened over the second half of the fill (the worker's
+    cache and the server's caches are full by then: the first half's growth does not go on), and the figure
     extrapolated linearly to ``target`` items (an extrapolation, not a measurement)."""
-    points = [s for s in samples if s["phase"] == "fill" and s["opened"] > 0]
+    filled = [s for s in samples if s["phase"] == "fill" and s["opened"] > 0]
+    points = [s for s in filled if s["opened"] >= filled[-1]["opened"] / 2] if filled else []
     if len(points) < 2:
         return {}
     xs = [s["opened"] for s in points]

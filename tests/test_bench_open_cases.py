@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,13 +29,15 @@ def test_a_directory_of_a_previous_run_is_wiped(tmp_path: Path) -> None:
     assert sorted(p.name for p in data.iterdir()) == [MARKER]
 
 
-def test_growth_is_the_least_squares_slope_per_thousand() -> None:
+def test_growth_is_the_slope_per_thousand_over_the_second_half_of_the_fill() -> None:
     keys = ("temporal_mb", "postgres_mb", "postgres_pss_mb", "worker_mb", "api_mb", "sqlite_mb", "pgdata_mb")
-    samples = [{"phase": "fill", "opened": n, **{k: 100 + 0.03 * n for k in keys}} for n in (0, 500, 1000, 2000)]
-    samples.append({"phase": "open", "opened": 2000, **{k: 9999 for k in keys}})  # not a fill sample: ignored
+    early = [{"phase": "fill", "opened": n, **{k: 10 * n for k in keys}} for n in (0, 100, 500)]  # caches filling
+    late = [{"phase": "fill", "opened": n, **{k: 100 + 0.03 * n for k in keys}} for n in (1000, 1500, 2000)]
+    after = {"phase": "open", "opened": 2000, **{k: 9999 for k in keys}}  # not a fill sample: ignored
+    samples: list[dict[str, Any]] = [*early, *late, after]
     grown = growth(samples, 100_000)
-    assert grown["sqlite_mb"] == (30.0, 3100)
-    assert growth(samples[:2], 100_000) == {}  # one fill sample with items: no slope
+    assert grown["sqlite_mb"] == (30.0, 3100)  # the second half of the fill only
+    assert growth(samples[:3], 100_000) == {}  # one sample in the second half: no slope
 
 
 def test_open_cases_benchmark_runs(tmp_path: Path) -> None:
