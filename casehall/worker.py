@@ -25,6 +25,11 @@ from casehall.workflows.observability import ensure_search_attributes
 from casehall.workflows.registry import RUNNER, WORKFLOWS
 
 log = logging.getLogger("casehall.worker")
+# A stop request: in-flight activities may finish for SHUTDOWN_GRACE_SECONDS, then they are cancelled; whatever still
+# runs at SHUTDOWN_SECONDS is abandoned; closing the pool waits DISPOSE_SECONDS at most.
+SHUTDOWN_GRACE_SECONDS = 10
+SHUTDOWN_SECONDS = 20
+DISPOSE_SECONDS = 5
 
 
 class WorkerActivities(CaseActivities):
@@ -45,14 +50,42 @@ def case_activities(sessions: async_sessionmaker[AsyncSession], settings: Settin
     return WorkerActivities(sessions, settings)
 
 
-def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
+def build_worker(client: Client, settings: Settings, activities: CaseActivities,
+                 graceful_shutdown: timedelta = timedelta()) -> Worker:
     return Worker(
         client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities.all(),
         workflow_runner=RUNNER, max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
+        graceful_shutdown_timeout=graceful_shutdown,
     )
+
+
+async def run_until_cancelled(worker: Worker) -> None:
+    """Run the worker until this task is cancelled (the process is asked to stop), then stop it within
+    ``SHUTDOWN_SECONDS``: it polls no new task, in-flight activities get ``SHUTDOWN_GRACE_SECONDS`` to finish before
+    they are cancelled, and whatever has not stopped by then is abandoned (Temporal retries it after its timeout).
+
+    It stops through the SDK's ``shutdown()``, never by cancelling the SDK's tasks: its pollers must keep running
+    until the cached workflows are evicted, or its last step waits forever."""
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.shield(running)  # returns or raises (a fatal worker error) only while not asked to stop
+    except asyncio.CancelledError:
+        log.info("worker stopping: no new tasks, in-flight activities have %d s", SHUTDOWN_GRACE_SECONDS)
+        stopping = asyncio.create_task(worker.shutdown())
+        done, _ = await asyncio.wait([running], timeout=SHUTDOWN_SECONDS)
+        if not done:
+            log.warning("worker did not stop within %d s: abandoning its in-flight work", SHUTDOWN_SECONDS)
+        elif not running.cancelled() and (error := running.exception()):
+            log.warning("worker stopped with an error", exc_info=error)
+        stopping.cancel()
+        raise
+    finally:
+        if not running.done():  # abandoned, or cancelled again while stopping: the SDK ends at its next await
+            running.cancel()
+            await asyncio.wait([running], timeout=1)
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
@@ -67,11 +100,15 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     log.info("worker polling task queue %s on %s (namespace %s)", settings.task_queue,
              settings.resolved_temporal_address(), settings.temporal_namespace)
     try:
-        await build_worker(client, settings, case_activities(sessions, settings)).run()
+        await run_until_cancelled(build_worker(client, settings, case_activities(sessions, settings),
+                                               timedelta(seconds=SHUTDOWN_GRACE_SECONDS)))
     finally:
         if archiver:
             archiver.cancel()
-        await engine.dispose()
+        try:  # closing the pooled connections to an unresponsive server is not waited for past DISPOSE_SECONDS
+            await asyncio.wait_for(engine.dispose(), DISPOSE_SECONDS)
+        except TimeoutError:
+            log.warning("the database pool did not close within %d s", DISPOSE_SECONDS)
 
 
 def main() -> None:
