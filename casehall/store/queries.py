@@ -277,7 +277,9 @@ def weekly_condition(text_: str, weeks: range) -> ColumnElement[bool]:
     """Cases registered in one of ``weeks`` whose name or description holds every bigram of ``text_``."""
     terms = func.casehall_case_terms_weekly(col(Case.applicant_name), col(Case.description), col(Case.registered_at))
     pieces = sorted(bigrams(text_))
-    return or_(*(terms.op("@>")(literal([f"{week}:{piece}" for piece in pieces], ARRAY(Text))) for week in weeks))
+    # Inline arrays, not parameters: a generic plan would not know how rare the tagged bigrams are.
+    return or_(*(terms.op("@>")(literal([f"{week}:{piece}" for piece in pieces], ARRAY(Text), literal_execute=True))
+                 for week in weeks))
 
 
 def searched_by_week(text_: str | None) -> bool:
@@ -363,26 +365,43 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
                     next_cursor=Cursor(last.registered_at, last.case_no).encode() if last else None)
 
 
+# The planner guesses a week-tagged bigram far commoner than it is (its statistics list only the commonest
+# elements), and would then scan the table computing every case's bigrams, or start parallel workers for a dozen
+# rows: while a search reads its windows, only bitmap scans of the bigram indexes, in this process.
+PROBE_SETTINGS = {"enable_seqscan": "off", "enable_indexscan": "off", "max_parallel_workers_per_gather": "0"}
+_SET_PROBE = text("SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in PROBE_SETTINGS.items()))
+_RESET_PROBE = text("SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ("
+                    + ", ".join(f"'{k}'" for k in PROBE_SETTINGS) + ")")
+
+
 async def newest_matches(session: AsyncSession, f: CaseFilter, conditions: list[ColumnElement[bool]]
                          ) -> Sequence[Case]:
     """The page of a text search (``conditions``: the filters and the text's ILIKE), window of weeks by window of
     weeks (``SEARCH_WEEKS``) from the newest, then all older cases: each window reads only its own matches through
     the weekly bigram index, so a name found in thousands of cases costs about what a rare one does."""
     assert f.text
+    await session.execute(_SET_PROBE)  # for this transaction only
+    rows = await _newest_matches(session, f.text, f, conditions)
+    await session.execute(_RESET_PROBE)
+    return rows
+
+
+async def _newest_matches(session: AsyncSession, text_: str, f: CaseFilter, conditions: list[ColumnElement[bool]]
+                          ) -> Sequence[Case]:
     order = (col(Case.registered_at).desc(), col(Case.case_no).desc())
     wanted = f.offset + f.limit
     found: list[Case] = []
     # The first window also holds the week after (cases are registered by the server's clock: none lies further).
     upper = week_of(f.cursor.registered_at if f.cursor else datetime.now(UTC)) + 2
     for size in SEARCH_WEEKS:
-        window = weekly_condition(f.text, range(upper - 1, upper - size - 1, -1))
+        window = weekly_condition(text_, range(upper - 1, upper - size - 1, -1))
         found += (await session.scalars(select(Case).where(*conditions, window).order_by(*order)
                                         .limit(wanted - len(found)))).all()
         upper -= size
         if len(found) >= wanted:
             return found[f.offset:]
     older = col(Case.registered_at) < EPOCH + upper * WEEK
-    found += (await session.scalars(select(Case).where(*conditions, older, plain_terms(f.text)).order_by(*order)
+    found += (await session.scalars(select(Case).where(*conditions, older, plain_terms(text_)).order_by(*order)
                                     .limit(wanted - len(found)))).all()
     return found[f.offset:]
 
