@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from casehall.models.case import Actor
 from casehall.models.enums import Satisfaction
+from casehall.models.messages import N_
 from casehall.models.order_events import OrderEventType, OrderStatus
 from casehall.models.text import Code, Line, Name, OptionalText, Storable, Text
 
@@ -346,7 +347,7 @@ class AcceptanceDecision(BaseModel):
     @model_validator(mode="after")
     def _reasons(self) -> "AcceptanceDecision":
         if not self.accept and not self.reason.strip():
-            raise ValueError("a petition not accepted needs the reasons")
+            raise ValueError(N_("a petition not accepted needs the reasons"))
         return self
 
 

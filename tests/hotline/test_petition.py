@@ -42,6 +42,8 @@ async def test_petition_limits_review_and_one_time_resolution(
     assert r.status_code == 409, r.text
     r = await hotline.post("street-handler", f"/orders/{no}/acceptance", {"accept": True})
     assert r.status_code == 403
+    r = await hotline.post("dispatcher", f"/orders/{no}/acceptance", {"accept": False})  # no reasons: told in Chinese
+    assert r.status_code == 422 and "不予受理信访事项须写明理由" in r.json()["error"]["message"], r.text
     # Undecided for 15 days: handed to the supervisors, who may then decide.
     await travel_to(time_env, registered + timedelta(days=15, minutes=1))
     (overdue,) = await hotline.until_event(no, "acceptance_overdue")
