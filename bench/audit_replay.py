@@ -7,7 +7,7 @@ encrypted payloads, runs the casehall worker, drives ``--cases`` cases to their 
 
 1. **raw**: the histories fetched and decoded once, replayed by one ``temporalio.worker.Replayer`` with the
    casehall workflows: the engine's own rate, with the SDK's default sandbox and with the audit's workflow runner
-   (``casehall.audit.replay.AUDIT_RUNNER``: casehall's modules imported once, not per history);
+   (``casehall.workflows.registry.RUNNER``, the worker's: casehall's modules imported once, not per history);
 2. **bulk**: ``casehall.audit.checks.audit_cases`` on the same cases (what ``casehall audit replay
    --closed-between`` runs): each history fetched from Temporal, decoded, replayed, compared with PostgreSQL, and
    every hash chain verified; its rate and the ratio bulk / raw with the same runner (goal >= 0.8). Raw and bulk
@@ -48,7 +48,6 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from casehall.api.intake import RegisterCase, register_case
 from casehall.audit.checks import audit_cases
-from casehall.audit.replay import AUDIT_RUNNER
 from casehall.core.codec import Keyring, data_converter, decode_history
 from casehall.core.db import make_engine, make_sessionmaker
 from casehall.core.settings import Settings
@@ -79,7 +78,7 @@ from casehall.worker import build_worker, case_activities
 from casehall.workflows.case import CaseWorkflow
 from casehall.workflows.joint_consultation import JointConsultationWorkflow
 from casehall.workflows.observability import register_search_attributes
-from casehall.workflows.registry import WORKFLOWS
+from casehall.workflows.registry import RUNNER, WORKFLOWS
 
 TASK_QUEUE = "casehall-bench-audit"
 MATERIALS = ["经营者身份证明", "经营场所使用证明", "从业人员情况说明"]
@@ -314,7 +313,7 @@ async def bench(n: int, processes: int, year: int, tmp: Path, rounds: int = 2, m
             sandboxed, _ = await raw_replay(histories)
             raws, bulks, raw_cpus, bulk_cpus = [], [], [], []
             for r in range(rounds):  # alternating, so that a busy spell of the machine hits both alike
-                seconds, used = await raw_replay(histories, AUDIT_RUNNER)
+                seconds, used = await raw_replay(histories, RUNNER)
                 raws.append(seconds)
                 raw_cpus.append(used)
                 seconds, used, ok = await bulk_audit(settings, address, case_nos, profile if r == 0 else None)

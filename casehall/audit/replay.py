@@ -24,21 +24,16 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
     WorkflowOutboundInterceptor,
 )
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from casehall.audit.chain import Held, held_cases
 from casehall.core.hashing import canonical
 from casehall.models.activity_io import RecordEventInput
 from casehall.models.case import CaseView
 from casehall.models.tables import Case, CaseEvent
-from casehall.workflows.registry import WORKFLOWS
+from casehall.workflows.registry import RUNNER, WORKFLOWS
 
 RECORD_ACTIVITY = "record_case_event"
 T = TypeVar("T")
-# The audit's replays import casehall's own modules once instead of once per history (the sandbox still guards the
-# standard library): five times the rate of a fully sandboxed replay. Non-deterministic workflow code is caught
-# where the modules stay sandboxed: the worker and tests/test_replay.py.
-AUDIT_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("casehall"))
 
 
 class Verdict(StrEnum):
@@ -106,7 +101,7 @@ class Capture(Interceptor):
 def audit_replayer(capture: Capture, workflows: Sequence[type] | None = None) -> Replayer:
     """A replayer of decoded histories with ``workflows`` (the worker's by default), the audit's runner and
     ``capture`` watching."""
-    return Replayer(workflows=WORKFLOWS if workflows is None else workflows, workflow_runner=AUDIT_RUNNER,
+    return Replayer(workflows=WORKFLOWS if workflows is None else workflows, workflow_runner=RUNNER,
                     data_converter=pydantic_data_converter, interceptors=[capture])
 
 

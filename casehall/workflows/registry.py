@@ -9,8 +9,8 @@ from casehall.workflows.joint_consultation import JointConsultationWorkflow
 
 WORKFLOWS: list[type] = [CaseWorkflow, JointConsultationWorkflow, OrderWorkflow, MonthlyReportWorkflow]
 
-# casehall's modules are imported once per process, not once per workflow run (re-importing case.py and its
-# mixins cost a quarter of the worker's CPU under load): they keep no mutable state at module level, and the SDK's
-# checks on calls (no clock, no random, no I/O) still apply. The unit tests run the workflows in the SDK's default
-# sandbox, which re-imports them for every run.
+# The worker's and the audit's: casehall's modules are imported once per process, not once per workflow run or
+# replayed history (re-importing case.py and its mixins cost a quarter of the worker's CPU under load): they keep no
+# mutable state at module level, and the SDK's checks on calls (no clock, no random, no I/O) still apply. The unit
+# tests (tests/unit) and tests/test_replay.py run the workflows in the SDK's default sandbox, which re-imports them.
 RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("casehall"))
