@@ -20,6 +20,7 @@ from casehall.api.app import create_app
 from casehall.core.settings import Settings
 from casehall.models.tables import Case
 from casehall.stack.seed import DEMO_PASSWORD
+from casehall.store import queries
 from casehall.store.queries import (
     EPOCH,
     OFFSET_UP_TO,
@@ -153,13 +154,22 @@ async def test_the_overdue_list_is_every_late_running_case_newest_first(api: htt
 
 
 # ---- applicant search ------------------------------------------------------------------------------------------
-async def test_applicant_names_of_every_frequency_find_exactly_their_cases(api: httpx.AsyncClient,
-                                                                           filled: str) -> None:
+@pytest.mark.parametrize("read_by", ["all matches", "weeks"])
+async def test_applicant_names_of_every_frequency_find_exactly_their_cases(
+        api: httpx.AsyncClient, filled: str, read_by: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names held by fewer cases than the count's cap are read at once; the others week by week (here: a cap of 2,
+    so every name but the rarest, and words found in most cases, go through the weekly windows and the older cases'
+    probe)."""
+    if read_by == "weeks":
+        monkeypatch.setattr(queries, "COUNT_UP_TO", 2)
+        monkeypatch.setattr(queries, "WALK_FROM", 1.1)  # no text is common: words in most cases go by week too
     clerk = await headers_of(api, "clerk")
     names = Counter(r["applicant_name"] for r in await sql(filled, "SELECT applicant_name FROM cases"))
     ranked = [name for name, _ in names.most_common()]
     chosen = {ranked[0], ranked[len(ranked) // 20], ranked[len(ranked) // 2], ranked[-1],
               ranked[0][:2], ranked[-1][1:]}  # frequent, middling, rare; a name's beginning and end
+    if read_by == "weeks":
+        chosen |= {"申请", "营业执照"}
     for name in chosen:
         want = [r["case_no"] for r in await sql(
             filled, "SELECT case_no FROM cases WHERE applicant_name ILIKE $1 OR description ILIKE $1"

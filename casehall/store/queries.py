@@ -343,8 +343,18 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
                                          < tuple_(literal(f.cursor.registered_at), literal(f.cursor.case_no))]
     paged = conditions + after
     order = (col(Case.registered_at).desc(), col(Case.case_no).desc())
-    if not common and searched_by_week(f.text):  # the windows' own index finds the text, ILIKE checks it
-        rows = await newest_matches(session, f, case_conditions(f, common_text=True) + after)
+    counted: tuple[int, bool] | None = None
+    if not common and searched_by_week(f.text):
+        # Counted first, through the plain bigram index (up to the cap): a text held by that few cases is read the
+        # same way, from pages the count just touched; a commoner one week by week, newest first.
+        await session.execute(_SET_PROBE)  # for this transaction only
+        counted = await count_cases(session, conditions, f.exact_count)
+        if counted[1] and counted[0] <= COUNT_UP_TO:
+            rows = (await session.scalars(select(Case).where(*paged).order_by(*order).offset(f.offset)
+                                          .limit(f.limit))).all()
+        else:  # the weekly index finds the text, ILIKE checks it
+            rows = await newest_matches(session, f, case_conditions(f, common_text=True) + after)
+        await session.execute(_RESET_PROBE)
     elif f.overdue:  # the page's keys from the covering partial index alone (no row read to test a deadline), then rows
         keys = select(col(Case.case_no)).where(*paged).order_by(*order).offset(f.offset).limit(f.limit).subquery()
         rows = (await session.scalars(
@@ -352,7 +362,9 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
     else:
         rows = (await session.scalars(select(Case).where(*paged).order_by(*order).offset(f.offset).limit(f.limit))
                 ).all()
-    if f.cursor is None and len(rows) < f.limit and (rows or not f.offset):  # the whole list is in sight
+    if counted is not None:
+        total, exact = counted
+    elif f.cursor is None and len(rows) < f.limit and (rows or not f.offset):  # the whole list is in sight
         total, exact = f.offset + len(rows), True
     elif common and not f.exact_count:  # counting would read thousands of rows: the planner's figure
         total, exact = await estimated_cases(session, conditions), False
@@ -367,7 +379,7 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
 
 # The planner guesses a week-tagged bigram far commoner than it is (its statistics list only the commonest
 # elements), and would then scan the table computing every case's bigrams, or start parallel workers for a dozen
-# rows: while a search reads its windows, only bitmap scans of the bigram indexes, in this process.
+# rows: while a search reads, only bitmap scans of the bigram indexes, in this process.
 PROBE_SETTINGS = {"enable_seqscan": "off", "enable_indexscan": "off", "max_parallel_workers_per_gather": "0"}
 _SET_PROBE = text("SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in PROBE_SETTINGS.items()))
 _RESET_PROBE = text("SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ("
@@ -378,12 +390,10 @@ async def newest_matches(session: AsyncSession, f: CaseFilter, conditions: list[
                          ) -> Sequence[Case]:
     """The page of a text search (``conditions``: the filters and the text's ILIKE), window of weeks by window of
     weeks (``SEARCH_WEEKS``) from the newest, then all older cases: each window reads only its own matches through
-    the weekly bigram index, so a name found in thousands of cases costs about what a rare one does."""
+    the weekly bigram index, so a name found in thousands of cases costs about what a rare one does. (Run under
+    ``PROBE_SETTINGS``.)"""
     assert f.text
-    await session.execute(_SET_PROBE)  # for this transaction only
-    rows = await _newest_matches(session, f.text, f, conditions)
-    await session.execute(_RESET_PROBE)
-    return rows
+    return await _newest_matches(session, f.text, f, conditions)
 
 
 async def _newest_matches(session: AsyncSession, text_: str, f: CaseFilter, conditions: list[ColumnElement[bool]]
