@@ -228,6 +228,18 @@ async def bigram_shares(session: AsyncSession) -> tuple[dict[str, float], float]
     return shares, floor
 
 
+# The bigrams of a text an index lookup asks for: its rarest few (a company's name holds 长春, 有限, 公司 like a
+# third of all cases; reading those posting lists costs more than the rare pieces save). ILIKE checks the rest.
+SEARCH_PIECES = 3
+
+
+async def search_pieces(session: AsyncSession, text_: str) -> list[str]:
+    """The rarest ``SEARCH_PIECES`` bigrams of ``text_`` by the index statistics, in a stable order."""
+    shares, floor = await bigram_shares(session)
+    ranked = sorted(bigrams(text_), key=lambda piece: (shares.get(piece, floor / 2), piece))
+    return sorted(ranked[:SEARCH_PIECES])
+
+
 async def text_share(session: AsyncSession, text_: str) -> float:
     """The share of cases that may hold ``text_`` at most (its rarest bigram's), from the index statistics."""
     shares, floor = await bigram_shares(session)
@@ -237,7 +249,7 @@ async def text_share(session: AsyncSession, text_: str) -> float:
     return min(shares.get(piece, floor / 2) for piece in pieces)
 
 
-def text_condition(text_: str, common: bool = False) -> ColumnElement[bool]:
+def text_condition(text_: str, common: bool = False, pieces: list[str] | None = None) -> ColumnElement[bool]:
     """A case number from its beginning, or an applicant name or description containing ``text_``.
 
     Names and descriptions are found through the bigram index of migration 0009 (``casehall_case_terms``: every
@@ -250,14 +262,17 @@ def text_condition(text_: str, common: bool = False) -> ColumnElement[bool]:
     like = f"%{escape_like(text_)}%"
     contains = col(Case.applicant_name).ilike(like, escape="\\") | col(Case.description).ilike(like, escape="\\")
     if len(text_) >= 2 and not common:
-        contains = plain_terms(text_) & contains
+        contains = plain_terms(text_ if pieces is None else pieces) & contains
     return prefix | contains if text_.isascii() else contains
 
 
-def plain_terms(text_: str) -> ColumnElement[bool]:
-    """Cases whose name or description holds every bigram of ``text_`` (the bigram index of migration 0009)."""
+def plain_terms(pieces: list[str] | str) -> ColumnElement[bool]:
+    """Cases whose name or description holds every bigram of ``pieces`` (of a text: cut by SQL), through the bigram
+    index of migration 0009."""
     terms = func.casehall_case_terms(col(Case.applicant_name), col(Case.description))
-    return terms.op("@>")(func.casehall_bigrams(text_))
+    if isinstance(pieces, str):
+        return terms.op("@>")(func.casehall_bigrams(pieces))
+    return terms.op("@>")(literal(pieces, ARRAY(Text), literal_execute=True))
 
 
 # A text search reads the newest weeks first, through the weekly bigram index of migration 0013
@@ -273,18 +288,19 @@ def week_of(moment: datetime) -> int:
     return (moment - EPOCH) // WEEK
 
 
-def weekly_condition(text_: str, weeks: range) -> ColumnElement[bool]:
-    """Cases registered in one of ``weeks`` whose name or description holds every bigram of ``text_``."""
+def weekly_condition(pieces: list[str], weeks: range) -> ColumnElement[bool]:
+    """Cases registered in one of ``weeks`` whose name or description holds every bigram of ``pieces``."""
     terms = func.casehall_case_terms_weekly(col(Case.applicant_name), col(Case.description), col(Case.registered_at))
-    pieces = sorted(bigrams(text_))
     # Inline arrays, not parameters: a generic plan would not know how rare the tagged bigrams are.
     return or_(*(terms.op("@>")(literal([f"{week}:{piece}" for piece in pieces], ARRAY(Text), literal_execute=True))
                  for week in weeks))
 
 
 def searched_by_week(text_: str | None) -> bool:
-    """Whether a list searching ``text_`` is read week by week: a Chinese text of two characters or more."""
-    return bool(text_) and len(text_ or "") >= 2 and not (text_ or "").isascii()
+    """Whether a list searching ``text_`` is read week by week: a Chinese text of two characters or more (whose
+    bigrams Python cuts as SQL does: no letter that lower() would change outside ASCII)."""
+    return bool(text_) and len(text_ or "") >= 2 and not (text_ or "").isascii() \
+        and all(c.isascii() or c.lower() == c for c in text_ or "")
 
 
 # Cases whose legal clock runs (migration 0013 indexes them alone, ``ix_cases_running_registered``: keep its
@@ -292,7 +308,8 @@ def searched_by_week(text_: str | None) -> bool:
 RUNNING_STATUSES = sorted(s.value for s in CLOCK_RUNNING)
 
 
-def case_conditions(f: CaseFilter, common_text: bool = False) -> list[ColumnElement[bool]]:
+def case_conditions(f: CaseFilter, common_text: bool = False, pieces: list[str] | None = None
+                    ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if f.status:
         conditions.append(col(Case.status) == f.status)
@@ -310,7 +327,7 @@ def case_conditions(f: CaseFilter, common_text: bool = False) -> list[ColumnElem
     if f.registered_to:
         conditions.append(col(Case.registered_at) < f.registered_to)
     if f.text:
-        conditions.append(text_condition(f.text, common_text))
+        conditions.append(text_condition(f.text, common_text, pieces))
     return conditions
 
 
@@ -338,13 +355,15 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
     """A page of cases, newest first, with its total and the cursor of the next page."""
     common = bool(f.text) and len(f.text or "") >= 2 and not CASE_NO_START.match(f.text or "") \
         and await text_share(session, f.text or "") >= WALK_FROM
-    conditions = case_conditions(f, common)
+    weekly = not common and searched_by_week(f.text)
+    pieces = await search_pieces(session, f.text or "") if weekly else None
+    conditions = case_conditions(f, common, pieces)
     after = [] if f.cursor is None else [tuple_(col(Case.registered_at), col(Case.case_no))
                                          < tuple_(literal(f.cursor.registered_at), literal(f.cursor.case_no))]
     paged = conditions + after
     order = (col(Case.registered_at).desc(), col(Case.case_no).desc())
     counted: tuple[int, bool] | None = None
-    if not common and searched_by_week(f.text):
+    if weekly and pieces:
         # Counted first, through the plain bigram index (up to the cap): a text held by that few cases is read the
         # same way, from pages the count just touched; a commoner one week by week, newest first.
         await session.execute(_SET_PROBE)  # for this transaction only
@@ -353,7 +372,7 @@ async def case_page(session: AsyncSession, f: CaseFilter) -> CasePage:
             rows = (await session.scalars(select(Case).where(*paged).order_by(*order).offset(f.offset)
                                           .limit(f.limit))).all()
         else:  # the weekly index finds the text, ILIKE checks it
-            rows = await newest_matches(session, f, case_conditions(f, common_text=True) + after)
+            rows = await newest_matches(session, f, pieces, case_conditions(f, common_text=True) + after)
         await session.execute(_RESET_PROBE)
     elif f.overdue:  # the page's keys from the covering partial index alone (no row read to test a deadline), then rows
         keys = select(col(Case.case_no)).where(*paged).order_by(*order).offset(f.offset).limit(f.limit).subquery()
@@ -386,32 +405,31 @@ _RESET_PROBE = text("SELECT set_config(name, reset_val, true) FROM pg_settings W
                     + ", ".join(f"'{k}'" for k in PROBE_SETTINGS) + ")")
 
 
-async def newest_matches(session: AsyncSession, f: CaseFilter, conditions: list[ColumnElement[bool]]
-                         ) -> Sequence[Case]:
+async def newest_matches(session: AsyncSession, f: CaseFilter, pieces: list[str],
+                         conditions: list[ColumnElement[bool]]) -> Sequence[Case]:
     """The page of a text search (``conditions``: the filters and the text's ILIKE), window of weeks by window of
     weeks (``SEARCH_WEEKS``) from the newest, then all older cases: each window reads only its own matches through
     the weekly bigram index, so a name found in thousands of cases costs about what a rare one does. (Run under
     ``PROBE_SETTINGS``.)"""
-    assert f.text
-    return await _newest_matches(session, f.text, f, conditions)
+    return await _newest_matches(session, pieces, f, conditions)
 
 
-async def _newest_matches(session: AsyncSession, text_: str, f: CaseFilter, conditions: list[ColumnElement[bool]]
-                          ) -> Sequence[Case]:
+async def _newest_matches(session: AsyncSession, pieces: list[str], f: CaseFilter,
+                          conditions: list[ColumnElement[bool]]) -> Sequence[Case]:
     order = (col(Case.registered_at).desc(), col(Case.case_no).desc())
     wanted = f.offset + f.limit
     found: list[Case] = []
     # The first window also holds the week after (cases are registered by the server's clock: none lies further).
     upper = week_of(f.cursor.registered_at if f.cursor else datetime.now(UTC)) + 2
     for size in SEARCH_WEEKS:
-        window = weekly_condition(text_, range(upper - 1, upper - size - 1, -1))
+        window = weekly_condition(pieces, range(upper - 1, upper - size - 1, -1))
         found += (await session.scalars(select(Case).where(*conditions, window).order_by(*order)
                                         .limit(wanted - len(found)))).all()
         upper -= size
         if len(found) >= wanted:
             return found[f.offset:]
     older = col(Case.registered_at) < EPOCH + upper * WEEK
-    found += (await session.scalars(select(Case).where(*conditions, older, plain_terms(text_)).order_by(*order)
+    found += (await session.scalars(select(Case).where(*conditions, older, plain_terms(pieces)).order_by(*order)
                                     .limit(wanted - len(found)))).all()
     return found[f.offset:]
 
