@@ -1,8 +1,10 @@
 """The async engine and sessions, built by each entry point (never at import time).
 
 Every failure to reach PostgreSQL surfaces as a ``sqlalchemy.exc.DBAPIError`` (a refused or timed-out connect
-included) or a ``sqlalchemy.exc.TimeoutError`` (no free connection within the pool timeout), so the API answers
-503 for all of them; a connection never waits unbounded: connect, statement and pool waits all have limits.
+included), a ``sqlalchemy.exc.TimeoutError`` (no free connection within the pool timeout) or a ``TimeoutError`` (a
+server that answers nothing), so the API answers 503 for all of them; a connection never waits unbounded: connect,
+statement and pool waits all have limits, and so has every command on the client's side (a frozen or unreachable
+server enforces no statement timeout: the pool's pre-ping would wait for it forever).
 """
 
 from collections.abc import AsyncIterator
@@ -13,6 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from casehall.core.settings import Settings
+
+# The client gives up on a command this long after the server's statement timeout would have ended it.
+COMMAND_MARGIN_SECONDS = 2
 
 
 async def _asyncpg_connect(*args: Any, **kw: Any) -> Any:
@@ -40,7 +45,8 @@ def make_engine(
             "idle_in_transaction_session_timeout": str(int(idle_in_transaction_timeout * 1000)),
         }
         connect_args = {"async_creator_fn": _asyncpg_connect, "timeout": connect_timeout,
-                        "server_settings": server_settings}
+                        "server_settings": server_settings,
+                        "command_timeout": statement_timeout + COMMAND_MARGIN_SECONDS if statement_timeout else None}
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
                                pool_pre_ping=True, connect_args=connect_args)
 
