@@ -5,11 +5,13 @@ with its reason (``case_number_voids``), so a gap in a day's numbers is always e
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.core.db import transaction
@@ -89,13 +91,25 @@ def _kept(applicant: ApplicantIn) -> Applicant:
     return Applicant.model_validate(applicant.model_dump())
 
 
+async def _start_workflow(client: Client, task_queue: str, inp: RegisterCaseInput, rpc_timeout: timedelta | None
+                          ) -> WorkflowHandle[Any, CaseView]:
+    """Start the case with its search attributes set; a namespace that does not know them yet (registered moments
+    ago: the frontend's cache lags ~10 s) starts it without, and the workflow upserts them itself."""
+    start = partial(client.start_workflow, CaseWorkflow.run, inp, id=case_workflow_id(inp.case_no),
+                    task_queue=task_queue, rpc_timeout=rpc_timeout)
+    try:
+        return await start(search_attributes=case_at_start(inp.case_no, inp.item.department_code, inp.item.code))
+    except RPCError as err:
+        if err.status != RPCStatusCode.INVALID_ARGUMENT or "search attribute" not in err.message:
+            raise
+        return await start()
+
+
 async def _start(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str,
                  inp: RegisterCaseInput, rpc_timeout: timedelta | None) -> CaseView:
     """Start the case and answer once its registration is stored; a start that fails voids the number."""
     try:
-        handle = await client.start_workflow(
-            CaseWorkflow.run, inp, id=case_workflow_id(inp.case_no), task_queue=task_queue, rpc_timeout=rpc_timeout,
-            search_attributes=case_at_start(inp.case_no, inp.item.department_code, inp.item.code))
+        handle = await _start_workflow(client, task_queue, inp, rpc_timeout)
     except Exception as err:
         async with transaction(sessions) as session:
             await repository.void_case_no(session, inp.case_no, f"workflow not started: {type(err).__name__}: "
