@@ -56,7 +56,7 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: 
     raise ServiceError(f"{what} did not open port {port} within {timeout:.0f}s; see {log}")
 
 
-def _die_with_parent(sig: int) -> Callable[[], None]:
+def die_with_parent(sig: int) -> Callable[[], None]:
     """A preexec hook: the child gets ``sig`` when the process that started it dies, even by SIGKILL."""
 
     def hook() -> None:
@@ -155,7 +155,7 @@ class EmbeddedPostgres:
             [str(self.bin / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), "-h", "127.0.0.1",
              "-k", str(self.pgdata), *extra_args],
             stdout=logf, stderr=subprocess.STDOUT, user=self.user, start_new_session=True,
-            preexec_fn=_die_with_parent(signal.SIGINT),  # noqa: PLW1509 - only sets the death signal
+            preexec_fn=die_with_parent(signal.SIGINT),  # noqa: PLW1509 - only sets the death signal
         )
         wait_for_port(self.port, self.proc, "PostgreSQL", timeout, log)
         self._ensure_role_and_database()
@@ -225,7 +225,7 @@ class TemporalDevServer:
              *(["--ui-codec-endpoint", self.codec_endpoint] if self.codec_endpoint else []),
              *search_attribute_flags()],
             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - only sets the death signal
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - only sets the death signal
         )
         wait_for_port(self.port, self.proc, "Temporal", timeout, log)
 

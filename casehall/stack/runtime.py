@@ -19,6 +19,7 @@ from casehall.core.codec import CodecError, keyring_of
 from casehall.core.db import make_engine, open_sessions
 from casehall.core.settings import Settings
 from casehall.core.temporal import connect
+from casehall.stack.embedded import die_with_parent
 from casehall.stack.seed import seed_demo
 from casehall.store.migrate import alembic_config, upgrade
 
@@ -127,7 +128,9 @@ async def worker_process() -> None:
     """``casehall worker`` as a child process, until it exits (an error: the stack is incomplete without it) or
     this task is cancelled (then it is stopped with SIGTERM, killed after ``WORKER_STOP_SECONDS``). The worker and
     the API each get a Python interpreter of their own: in one process they share one core's worth of GIL."""
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "casehall", "worker")
+    proc = await asyncio.create_subprocess_exec(  # its own session: Ctrl-C reaches `up`, which stops it; it dies
+        sys.executable, "-m", "casehall", "worker",  # with `up` even when `up` is killed
+        start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM))  # noqa: PLW1509 - sets the signal only
     try:
         code = await proc.wait()
     except asyncio.CancelledError:
