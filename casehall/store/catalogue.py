@@ -166,6 +166,14 @@ async def _log(session: AsyncSession, editor: Editor, entity: Entity, code: str,
     await session.flush()
 
 
+async def _changed(session: AsyncSession, editor: Editor, entity: Entity, row: Department | ServiceItem, action: str,
+                   at: datetime, before: dict[str, Any], reason: str) -> None:
+    """After an edit of ``row``: its version moves on and the change is logged with what it was ``before``."""
+    row.version += 1
+    await session.flush()
+    await _log(session, editor, entity, row.code, action, at, before, _snapshot(row), reason)
+
+
 def _check_version(code: str, current: int, given: int) -> None:
     if current != given:
         raise CatalogueRefused("conflict", STALE, field="version", code=code, current=current, given=given)
@@ -244,9 +252,7 @@ async def update_department(session: AsyncSession, editor: Editor, code: str, pa
         setattr(dept, key, value)
     if _snapshot(dept) == before:
         return dept
-    dept.version += 1
-    await session.flush()
-    await _log(session, editor, "department", code, "updated", at, before, _snapshot(dept), patch.reason)
+    await _changed(session, editor, "department", dept, "updated", at, before, patch.reason)
     return dept
 
 
@@ -285,9 +291,7 @@ async def deactivate_department(session: AsyncSession, editor: Editor, code: str
             "use: move or finish them first"), None, code=code, **held)
     before = _snapshot(dept)
     dept.active = False
-    dept.version += 1
-    await session.flush()
-    await _log(session, editor, "department", code, "deactivated", at, before, _snapshot(dept), reason)
+    await _changed(session, editor, "department", dept, "deactivated", at, before, reason)
     return dept
 
 
@@ -303,9 +307,7 @@ async def reactivate_department(session: AsyncSession, editor: Editor, code: str
                                code=code, parent=parent.code)
     before = _snapshot(dept)
     dept.active = True
-    dept.version += 1
-    await session.flush()
-    await _log(session, editor, "department", code, "reactivated", at, before, _snapshot(dept), reason)
+    await _changed(session, editor, "department", dept, "reactivated", at, before, reason)
     return dept
 
 
@@ -401,9 +403,7 @@ async def update_item(session: AsyncSession, editor: Editor, code: str, patch: I
         item.rules = ItemRules.model_validate(patch.rules.model_dump()).model_dump(mode="json")
     if _snapshot(item) == before:
         return item
-    item.version += 1
-    await session.flush()
-    await _log(session, editor, "item", code, "updated", at, before, _snapshot(item), patch.reason)
+    await _changed(session, editor, "item", item, "updated", at, before, patch.reason)
     return item
 
 
@@ -418,9 +418,7 @@ async def withdraw_item(session: AsyncSession, editor: Editor, code: str, reason
         raise CatalogueRefused("conflict", N_("service item {code} is already withdrawn"), code=code)
     before = _snapshot(item)
     item.withdrawn_at = at
-    item.version += 1
-    await session.flush()
-    await _log(session, editor, "item", code, "withdrawn", at, before, _snapshot(item), reason)
+    await _changed(session, editor, "item", item, "withdrawn", at, before, reason)
     return item
 
 
@@ -434,7 +432,5 @@ async def reinstate_item(session: AsyncSession, editor: Editor, code: str, reaso
         raise CatalogueRefused("conflict", OUT_OF_USE, code=dept.code)
     before = _snapshot(item)
     item.withdrawn_at = None
-    item.version += 1
-    await session.flush()
-    await _log(session, editor, "item", code, "reinstated", at, before, _snapshot(item), reason)
+    await _changed(session, editor, "item", item, "reinstated", at, before, reason)
     return item
