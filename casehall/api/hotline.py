@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle
 from casehall.api.actions import run_update
 from casehall.api.deps import CurrentUser, StateDep
 from casehall.api.errors import ApiError, NotFound
+from casehall.api.starting import start_registered
 from casehall.core.db import transaction
 from casehall.core.settings import Settings
 from casehall.hotline.profiles import UnknownProfile, profile
@@ -280,15 +281,8 @@ async def file_order(state: StateDep, actor: Actor, body: OrderIntake) -> Filed:
         call=CallRecord(caller=body.caller, channel=body.channel, content=body.content, at=now,
                         code_hash=code_hash(order_no, code)),
         operator=actor, profile=hotline_profile, answer=answer, kb_entry_id=body.answer_from)
-    try:
-        wf = await state.client.start_workflow(OrderWorkflow.run, inp, id=order_workflow_id(order_no),
-                                               task_queue=settings.task_queue)
-    except Exception as err:
-        async with transaction(state.sessions) as session:
-            await repository.void_case_no(session, order_no, f"workflow not started: {type(err).__name__}: "
-                                          f"{str(err)[:300]}", datetime.now(UTC))
-        raise
-    await wf.execute_update(OrderWorkflow.registration)
+    await start_registered(state.client, state.sessions, OrderWorkflow.run, inp, OrderWorkflow.registration,
+                           number=order_no, workflow_id=order_workflow_id(order_no), task_queue=settings.task_queue)
     return Filed(order=OrderPublic.of(await load_order(state, actor, order_no), actor), public_code=code)
 
 

@@ -1,19 +1,14 @@
-"""Registering a case: number it, start its workflow, answer once the registration is stored.
+"""Registering a case: number it, start its workflow, answer once the registration is stored
+(``casehall.api.starting``: a number whose workflow could not start is voided with its reason)."""
 
-Case numbers are taken before the workflow starts; when the start fails (Temporal unreachable) the number is voided
-with its reason (``case_number_voids``), so a gap in a day's numbers is always explained."""
-
-import asyncio
-from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
+from casehall.api.starting import start_registered
 from casehall.core.db import transaction
 from casehall.models.case import (
     Actor,
@@ -32,10 +27,6 @@ from casehall.store import queries, repository
 from casehall.store.queries import COMBINED_ITEM
 from casehall.workflows.case import CaseWorkflow
 from casehall.workflows.observability import case_at_start
-
-# A worker that died mid-task makes the engine refuse updates for a moment (FAILED_PRECONDITION).
-TRANSIENT = {RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
-REGISTRATION_TRIES = 4
 
 
 class RegisterCase(BaseModel):
@@ -91,38 +82,14 @@ def _kept(applicant: ApplicantIn) -> Applicant:
     return Applicant.model_validate(applicant.model_dump())
 
 
-async def _start_workflow(client: Client, task_queue: str, inp: RegisterCaseInput, rpc_timeout: timedelta | None
-                          ) -> WorkflowHandle[Any, CaseView]:
-    """Start the case with its search attributes set; a namespace that does not know them yet (registered moments
-    ago: the frontend's cache lags ~10 s) starts it without, and the workflow upserts them itself."""
-    start = partial(client.start_workflow, CaseWorkflow.run, inp, id=case_workflow_id(inp.case_no),
-                    task_queue=task_queue, rpc_timeout=rpc_timeout)
-    try:
-        return await start(search_attributes=case_at_start(inp.case_no, inp.item.department_code, inp.item.code))
-    except RPCError as err:
-        if err.status != RPCStatusCode.INVALID_ARGUMENT or "search attribute" not in err.message:
-            raise
-        return await start()
-
-
 async def _start(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str,
                  inp: RegisterCaseInput, rpc_timeout: timedelta | None) -> CaseView:
-    """Start the case and answer once its registration is stored; a start that fails voids the number."""
-    try:
-        handle = await _start_workflow(client, task_queue, inp, rpc_timeout)
-    except Exception as err:
-        async with transaction(sessions) as session:
-            await repository.void_case_no(session, inp.case_no, f"workflow not started: {type(err).__name__}: "
-                                          f"{str(err)[:300]}", datetime.now(UTC))
-        raise
-    for attempt in range(REGISTRATION_TRIES):  # the case exists now: waiting for its registration is safe to repeat
-        try:
-            return await handle.execute_update(CaseWorkflow.registration, rpc_timeout=rpc_timeout)
-        except RPCError as err:
-            if err.status not in TRANSIENT or attempt == REGISTRATION_TRIES - 1:
-                raise
-            await asyncio.sleep(0.5 * (attempt + 1))
-    raise AssertionError("unreachable")
+    """Start the case with its search attributes and answer once its registration is stored."""
+    view: CaseView = await start_registered(
+        client, sessions, CaseWorkflow.run, inp, CaseWorkflow.registration, number=inp.case_no,
+        workflow_id=case_workflow_id(inp.case_no), task_queue=task_queue, rpc_timeout=rpc_timeout,
+        attributes=case_at_start(inp.case_no, inp.item.department_code, inp.item.code))
+    return view
 
 
 async def register_case(
