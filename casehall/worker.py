@@ -22,7 +22,7 @@ from casehall.core.temporal import connect
 from casehall.store.case_store import CaseStore
 from casehall.store.hotline_repository import OrderStore
 from casehall.workflows.observability import ensure_search_attributes
-from casehall.workflows.registry import RUNNER, WORKFLOWS
+from casehall.workflows.registry import WORKFLOWS, runner
 
 log = logging.getLogger("casehall.worker")
 # A stop request: in-flight activities may finish for SHUTDOWN_GRACE_SECONDS, then they are cancelled; whatever still
@@ -54,7 +54,8 @@ def build_worker(client: Client, settings: Settings, activities: CaseActivities,
                  graceful_shutdown: timedelta = timedelta()) -> Worker:
     return Worker(
         client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities.all(),
-        workflow_runner=RUNNER, max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        workflow_runner=runner(settings.worker_workflow_sandbox),
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,

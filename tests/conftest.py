@@ -56,7 +56,8 @@ def database_url(postgres: EmbeddedPostgres) -> str:
 @pytest.fixture(scope="module")
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, temporal_address="unused:0", task_queue="casehall-test",
-                    codec_keys=CODEC_KEYS)  # type: ignore[arg-type]  # pydantic accepts the text
+                    codec_keys=CODEC_KEYS,  # type: ignore[arg-type]  # pydantic accepts the text
+                    worker_workflow_sandbox=True)  # the sandbox's checks in every test, whatever the environment
 
 
 @pytest.fixture(scope="module")

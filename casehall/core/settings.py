@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(100, ge=1, le=10_000)
     worker_max_concurrent_local_activities: int = Field(100, ge=1, le=10_000)
     worker_max_cached_workflows: int = Field(1000, ge=0, le=1_000_000)
+    # The SDK's workflow sandbox (checks every workflow call for clocks, randomness, I/O) in the worker. Off saves
+    # ~5 ms of the worker's CPU per yes-path case (docs/capacity.md); the test suite always runs it.
+    worker_workflow_sandbox: bool = True
     # Observability, all off by default. The worker's Temporal SDK metrics (and casehall's workflow counters) on a
     # Prometheus endpoint, e.g. "0.0.0.0:9464"; the API's own at GET /metrics; traces to an OTLP/HTTP collector,
     # e.g. "http://otel-collector:4318/v1/traces" (service name from OTEL_SERVICE_NAME, default casehall).
