@@ -166,7 +166,7 @@ async def test_worker_metrics_count_what_cases_do(
     assert value(metrics, "casehall_archive_lag_seconds") == pytest.approx(lag)
     # The SDK's own series on the same endpoint.
     assert value(metrics, "temporal_workflow_task_execution_latency_count", task_queue=QUEUE) is not None
-    assert value(metrics, "temporal_request", operation="StartWorkflowExecution") is not None
+    assert value(metrics, "temporal_request", operation="RespondWorkflowTaskCompleted") is not None
 
 
 async def test_casehall_worker_serves_metrics_on_its_address(time_env: WorkflowEnvironment, database_url: str,

@@ -63,7 +63,8 @@ async def test_one_trace_from_request_to_activities(traced_api: httpx.AsyncClien
     assert server.attributes["http.response.status_code"] == 201
     trace_id = server.context.trace_id if server.context else None
     in_trace = {s.name for s in spans if s.context and s.context.trace_id == trace_id}
-    assert "StartWorkflow:CaseWorkflow" in in_trace, names
+    assert "StartUpdateWithStartWorkflow:CaseWorkflow" in in_trace, names  # start and registration: one call
+    assert "HandleUpdate:registration" in in_trace, names
     assert "RunWorkflow:CaseWorkflow" in in_trace, names
     assert any(n.startswith("StartActivity:") or n.startswith("RunActivity:") for n in in_trace), names
     # The update of the second request is its own trace, under its own server span.

@@ -21,6 +21,7 @@ from casehall.cli.report import report_app
 from casehall.cli.seed import seed
 from casehall.cli.temporal import temporal_app
 from casehall.core.logs import configure_logging
+from casehall.core.loop import event_loop_factory
 from casehall.core.metrics import install_worker_metrics
 from casehall.core.settings import Settings
 from casehall.stack.embedded import (
@@ -96,7 +97,8 @@ def _run(coro: Coroutine[Any, Any, Any], stop_limit: int | None = None) -> Any:
     stop = _StopSignals(stop_limit)
     previous = {sig: signal.signal(sig, stop.handle) for sig in stop.SIGNALS}
     try:
-        return asyncio.run(stop.run(coro))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            return runner.run(stop.run(coro))
     except (StartupError, ServiceError, ValueError) as err:
         err_console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(1) from None
