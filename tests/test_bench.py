@@ -30,7 +30,7 @@ def test_bench_help_exits_0() -> None:
     done = run("bench.case_throughput", "--help")
     assert done.returncode == 0, done.stderr
     assert "--cases" in done.stdout and "--concurrency" in done.stdout
-    for module in ("bench.twin", "bench.fill", "bench.reads"):
+    for module in ("bench.twin", "bench.fill", "bench.reads", "bench.burst"):
         done = run(module, "--help")
         assert done.returncode == 0, done.stderr
         assert "--" in done.stdout
