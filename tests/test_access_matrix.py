@@ -190,12 +190,6 @@ PREPARE: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "/cases/{case_no}/veto/decision": [("clerk", "veto", {"reasons": "不符合条件", "legal_basis": "《条例》第十二条"})],
 }
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}  # HEAD mirrors GET; OPTIONS is the codec's CORS preflight
-# Known deviations, pinned so that a fix shows: the order workflow's validators check the order's state before the
-# auditor's role, so an auditor (who may read orders) meets 409 instead of 403 on these writes. Remove a row from
-# here once the hotline validators check the role first.
-CHECKS_STATE_FIRST = {(method, f"/orders/{{order_no}}/{action}", "auditor") for method, action in [
-    ("POST", "sign"), ("POST", "return"), ("POST", "return/decision"), ("POST", "extension"),
-    ("POST", "extension/decision"), ("POST", "reply"), ("POST", "acceptance"), ("POST", "appeal")]}
 
 
 def endpoints(app: FastAPI) -> set[tuple[str, str]]:
@@ -281,11 +275,6 @@ async def test_every_role_on_every_endpoint(app: FastAPI, http: httpx.AsyncClien
                 headers = await login(http, who)  # logging out revokes: never the token the other rows use
             r = await http.request(method, url, headers=headers, json=body, params=query.get(path))
             got = str(r.status_code) if r.status_code in (401, 403) else OK
-            if (method, path, who) in CHECKS_STATE_FIRST:
-                if r.status_code != 409:
-                    mismatches.append(f"{method} {path} as {who}: {r.status_code}; fixed? remove it from "
-                                      "CHECKS_STATE_FIRST")
-                continue
             if r.status_code >= 500 or got != want:
                 mismatches.append(f"{method} {path} as {who or 'anonymous'}: {r.status_code} (want {want}) "
                                   f"{r.text[:120]}")

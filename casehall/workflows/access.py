@@ -19,6 +19,17 @@ AUDIT_READERS = frozenset({Role.AUDITOR, Role.MANAGER, Role.DIRECTOR, Role.ADMIN
 CALENDAR_ADMINS = frozenset({Role.ADMIN})
 
 
+# Roles that act on no case, consultation or order whatever its state: auditors read, admins administer.
+NEVER_ACT = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+def require_acting_role(actor: Actor) -> None:
+    """Checked before anything else of an action (``Actions.admit``): such a user is refused the same way whatever
+    the state of the case or order, so the answer tells nothing of it."""
+    if actor.role in NEVER_ACT:
+        raise refuse(FORBIDDEN, N_("a user with role {role} cannot act on cases"), role=actor.role.value)
+
+
 def require_writer(actor: Actor) -> None:
     """Auditors read everything and write nothing; admins manage users, not cases."""
     if actor.role not in CASE_WORKERS:

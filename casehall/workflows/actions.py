@@ -12,10 +12,13 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from casehall.workflows import clock
+from casehall.workflows.access import require_acting_role
 from casehall.workflows.recorder import in_action
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
+
+    from casehall.models.case import Actor
 
 
 # An identical action this soon after the last one is its duplicate even where the state would allow it again
@@ -47,7 +50,11 @@ class Actions:
         return False
 
     def admit(self, name: str, command: BaseModel, check: Callable[[], None]) -> None:
-        """The update's validator: a duplicate is admitted (it will get the stored outcome), else ``check``."""
+        """The update's validator: a role that never acts is refused first; a duplicate is admitted (it will get the
+        stored outcome), else ``check``."""
+        actor = getattr(command, "actor", None)
+        if isinstance(actor, Actor):
+            require_acting_role(actor)
         if not self.repeats(name, command, check):
             check()
 
