@@ -52,9 +52,9 @@ CATALOGUE_OVERSEERS = (F, F, F, F, OK, OK, U)  # require_catalogue_overseer: the
 NEW_ITEM = {"code": "MATRIX-001", "name": "矩阵事项", "department_code": "SOCIAL", "time_limit_days": 5,
             "expedited_days": 2, "materials": [{"name": "申请书", "main": True, "how_to_supply": "原件"}]}
 NEW_DEPARTMENT = {"code": "MATRIX-SEC", "name": "矩阵科", "kind": "section", "parent_code": "SOCIAL"}
-# sees_consultation: the lead (MKT) and consulted (HOUSING) departments and auditors; clerk, director and admin are
-# of CITY, which takes no part.
-CONSULTATION_READERS = (F, OK, OK, F, OK, F, U)
+# sees_consultation: the lead (MKT) and consulted (HOUSING) departments, the director of CITY above both, auditors
+# and admins; the clerk is of CITY but neither takes part nor decides.
+CONSULTATION_READERS = (F, OK, OK, OK, OK, OK, U)
 CONSULTED = (F, OK, OK, F, F, F, U)  # require_member of a taking-part department, and a writer
 LEAD_MANAGER = (F, OK, F, F, F, F, U)  # require_lead_manager: a manager of the lead department itself
 NOBODY_HERE = (F, F, F, F, F, F, U)  # only the case's named helper (none of these users) signs for the applicant

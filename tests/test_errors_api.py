@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from casehall.api.app import create_app
 from casehall.api.errors import ERROR_RESPONSES, ErrorPublic, NotFound
@@ -107,7 +108,11 @@ def _extra_app(settings: Settings, client: Client) -> FastAPI:
     async def gone() -> None:
         raise NotFound("no running workflow case-HALL-20260302-000009")
 
+    async def faulty_validator() -> None:  # as the SDK delivers a validator's bug: a failed update, not a refusal
+        raise WorkflowUpdateFailedError(ApplicationError("name 'secret_name' is not defined", type="NameError"))
+
     app.add_api_route("/test/boom", boom)
+    app.add_api_route("/test/faulty", faulty_validator)
     app.add_api_route("/test/gone", gone)
     return app
 
@@ -125,6 +130,10 @@ async def test_crash_and_deleted_workflow(settings: Settings, client: Client, ca
         assert "secret" not in r.text and "Traceback" not in r.text and r.headers["x-request-id"] == "req-42"
         logged = [rec for rec in caplog.records if "req-42" in rec.getMessage()]
         assert len(logged) == 1 and logged[0].exc_info is not None
+
+        faulty = await http.get("/test/faulty", headers={"X-Request-ID": "req-43"})
+        assert faulty.status_code == 500 and error_of(faulty)["code"] == "internal_error"
+        assert "secret_name" not in faulty.text and "req-43" in error_of(faulty)["message"]
 
         gone = await http.get("/test/gone")
         assert gone.status_code == 409

@@ -105,19 +105,27 @@ async def test_only_users_of_a_department_answer_for_it(api: httpx.AsyncClient, 
     r = await api.post(f"/consultations/{cid}/opinions", headers=tokens["manager-social"],
                        json={"department_code": "HOUSING", "decision": "agree", "text": "代答"})
     assert r.status_code == 403 and "HOUSING" in r.json()["error"]["message"]
-    outsider = await _opinion(api, tokens["manager"], cid, "agree")  # MKT leads but is not consulted
-    assert outsider.status_code == 422
+    lead = await _opinion(api, tokens["manager"], cid, "agree")  # MKT leads: it concludes, it gives no opinion
+    assert lead.status_code == 422
     auditor = await _opinion(api, tokens["auditor"], cid, "agree")
     assert auditor.status_code == 403
     view = (await api.get(f"/consultations/{cid}", headers=tokens["manager"])).json()
     assert view["opinions"] == {}
 
 
-async def test_consultation_visible_to_lead_consulted_and_auditors_only(api: httpx.AsyncClient, tokens: H) -> None:
+async def test_consultation_visible_to_those_taking_part_those_above_and_auditors(api: httpx.AsyncClient,
+                                                                                  tokens: H) -> None:
+    """The director of CITY (above every department) and the admin see it too, and still cannot answer in it."""
     case_no, cid = await _case_in_consultation(api, tokens)
-    for user in ("manager", "manager-housing", "manager-social", "auditor"):
+    for user in ("manager", "manager-housing", "manager-social", "auditor", "director", "admin"):
         assert (await api.get(f"/consultations/{cid}", headers=tokens[user])).status_code == 200, user
-    for user in ("clerk", "director", "admin"):
+        assert [c["consultation_id"] for c in (await api.get(f"/cases/{case_no}/consultations",
+                                                             headers=tokens[user])).json()] == [cid], user
+    for user in ("director", "admin"):
+        answer = await api.post(f"/consultations/{cid}/opinions", headers=tokens[user],
+                                json={"decision": "agree", "text": "同意"})
+        assert answer.status_code == 403, (user, answer.text)
+    for user in ("clerk",):
         assert (await api.get(f"/consultations/{cid}", headers=tokens[user])).status_code == 403, user
         assert (await api.get(f"/cases/{case_no}/consultations", headers=tokens[user])).json() == []
         minutes = await api.get(f"/consultations/{cid}/minutes.pdf", headers=tokens[user])

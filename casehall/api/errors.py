@@ -127,7 +127,7 @@ ROUTE_MESSAGES = (
     N_("this case is closed: no further action can be recorded"),
     N_("only an administrator may decode or encode payloads"),
     N_("name a case (case_no) or a closing period (closed_from, closed_to) to export"),
-    N_("only the lead department, the consulted departments and auditors see a consultation"),
+    N_("only the departments taking part, the departments above them, auditors and administrators see a consultation"),
     N_("Not Found"),
     N_("Method Not Allowed"),
     N_("Not authenticated"),
@@ -202,12 +202,14 @@ async def _refusal(request: Request, err: Exception) -> JSONResponse:
         return error_response(request, 409, "action_failed",
                               translate(N_("the action could not be completed; try again"), language(request)))
     kind = app_err.type or ""
+    if kind not in STATUS_OF:  # not a refusal but a fault of the engine's code (its type: NameError, TypeError...):
+        raise err  # answered 500 by CatchAll, logged with the request id, its text never shown
     structured = app_err.details[0] if app_err.details else None
     if isinstance(structured, dict) and isinstance(structured.get("msgid"), str):
         message = translate(structured["msgid"], language(request), **(structured.get("params") or {}))
     else:
         message, _ = _text(request, app_err.message)
-    return error_response(request, STATUS_OF.get(kind, 409), CODE_OF.get(kind, "refused"), message)
+    return error_response(request, STATUS_OF[kind], CODE_OF[kind], message)
 
 
 # ---- request validation ----------------------------------------------------------------------------------------

@@ -178,9 +178,14 @@ def require_catalogue_overseer(actor: Actor) -> None:
                                    "and the log of catalogue changes"))
 
 
-def sees_consultation(actor: Actor, lead_department: str, departments: list[str]) -> bool:
-    """Auditors and the users of the departments taking part."""
-    return actor.role == Role.AUDITOR or actor.department_code in [lead_department, *departments]
+def sees_consultation(actor: Actor, taking_part: Iterable[list[str]]) -> bool:
+    """Auditors and administrators; the users of the departments taking part; the managers and directors of the
+    departments above one of them (who read those departments' cases and decide them). ``taking_part``: the
+    department path (the department, then its ancestors) of the lead and of each consulted department."""
+    if reads_every_audit(actor):
+        return True
+    return any(actor.department_code == path[0] or (actor.role in DECIDERS and actor.department_code in path)
+               for path in taking_part if path)
 
 
 # ---- the 12345 hotline: the centre (operators, dispatchers, supervisors) and the units -----------------------------

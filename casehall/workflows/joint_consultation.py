@@ -10,7 +10,7 @@ from casehall.workflows import clock, versions
 from casehall.workflows.access import require_lead_manager, require_member, require_writer
 from casehall.workflows.actions import Actions
 from casehall.workflows.blocks import LOCAL_TIMEOUT, wait_with_schedule
-from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
+from casehall.workflows.errors import FORBIDDEN, INVALID, INVALID_STATE, refuse
 from casehall.workflows.recorder import Recorder
 
 with workflow.unsafe.imports_passed_through():
@@ -135,8 +135,10 @@ class JointConsultationWorkflow:
         require_writer(cmd.actor)
         self._require_open()
         department = cmd.body.department_code or cmd.actor.department_code
-        if department not in self.view.departments:
-            raise refuse(INVALID, N_("department {department} is not consulted in {consultation_id}"),
+        if department not in self.view.departments:  # one's own department taking no part at all: no right
+            outsider = cmd.body.department_code is None and department != self.view.lead_department
+            raise refuse(FORBIDDEN if outsider else INVALID,
+                         N_("department {department} is not consulted in {consultation_id}"),
                          department=department, consultation_id=self.view.consultation_id)
         require_member(cmd.actor, department, "answer for it")
 

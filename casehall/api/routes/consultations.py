@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from casehall.api.actions import IdempotencyKey, act, require_departments, run_update
 from casehall.api.deps import CurrentActor, SessionDep, StateDep
@@ -29,12 +30,18 @@ from casehall.workflows.joint_consultation import JointConsultationWorkflow
 router = APIRouter(tags=["joint consultation"])
 
 
+async def _taking_part(session: AsyncSession, row: Consultation) -> list[list[str]]:
+    """The department paths of the lead and the consulted departments (``access.sees_consultation``)."""
+    return [await queries.department_path(session, code) for code in [row.lead_department, *row.departments]]
+
+
 async def _visible(session: SessionDep, actor: Actor, consultation_id: str) -> ConsultationView:
     row = await session.get(Consultation, consultation_id)
     if row is None:
         raise NotFound(f"no consultation {consultation_id}")
-    if not sees_consultation(actor, row.lead_department, row.departments):
-        raise refuse(FORBIDDEN, "only the lead department, the consulted departments and auditors see a consultation")
+    if not sees_consultation(actor, await _taking_part(session, row)):
+        raise refuse(FORBIDDEN, "only the departments taking part, the departments above them, auditors and "
+                                "administrators see a consultation")
     return ConsultationView.model_validate(row.state)
 
 
@@ -70,7 +77,7 @@ async def convene(case_no: CaseNo, body: Convene, state: StateDep, actor: Curren
 async def of_case(case_no: CaseNo, session: SessionDep, actor: CurrentActor) -> list[ConsultationView]:
     rows = await queries.consultations_of(session, [case_no])
     return [ConsultationView.model_validate(r.state) for r in rows
-            if sees_consultation(actor, r.lead_department, r.departments)]
+            if sees_consultation(actor, await _taking_part(session, r))]
 
 
 @router.get("/consultations/{consultation_id}")
