@@ -363,6 +363,12 @@ async def test_change_log_reads(api: httpx.AsyncClient, tokens: Tokens) -> None:
     assert {c["entity"] for c in items_only["items"]} == {"item"}
     bad = await api.get("/catalogue/changes", headers=tokens["admin"], params={"entity": "user"})
     assert bad.status_code == 422
+    mine = (await api.get("/catalogue/changes", headers=tokens["auditor"], params={"by": "admin", "limit": 200})).json()
+    assert [c["id"] for c in mine["items"]] == [c["id"] for c in everything["items"] if c["actor_username"] == "admin"]
+    assert mine["items"]
+    nobody = (await api.get("/catalogue/changes", headers=tokens["auditor"], params={"by": "clerk"})).json()
+    assert nobody == {"items": [], "next_before": None}
+    assert (await api.get("/catalogue/changes", headers=tokens["admin"], params={"by": ""})).status_code == 422
 
 
 async def test_notices_name_the_item_as_it_was_registered(api: httpx.AsyncClient, tokens: Tokens,

@@ -119,9 +119,12 @@ async def item_detail(session: AsyncSession, code: str) -> ItemDetail:
 
 
 async def changes(session: AsyncSession, entity: Entity | None = None, code: str | None = None,
-                  before: int | None = None, limit: int = 50) -> ChangePage:
-    """The change log, newest first; ``before``: the page after the change with that id."""
+                  before: int | None = None, limit: int = 50, by: str | None = None) -> ChangePage:
+    """The change log, newest first; ``by``: one administrator's (username); ``before``: the page after the change
+    with that id."""
     query = select(CatalogueChange)
+    if by is not None:
+        query = query.where(col(CatalogueChange.actor_username) == by)
     if entity is not None:
         query = query.where(col(CatalogueChange.entity) == entity)
     if code is not None:

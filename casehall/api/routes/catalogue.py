@@ -93,6 +93,7 @@ async def changes(
     code: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
     before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    by: Annotated[str | None, Query(min_length=1, max_length=64, description="the administrator's username")] = None,
 ) -> ChangePage:
     """Every change of departments and items, newest first: who, when, from where, before and after, why."""
-    return await store.changes(session, entity, code, before, limit)
+    return await store.changes(session, entity, code, before, limit, by)

@@ -11,7 +11,7 @@ import {
 const KINDS = ["bureau", "department", "section"];
 const GRADES = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"];
 const state = {view: "departments", departments: [], items: [], q: "", department: "", withdrawn: false,
-               log: {entity: "", code: "", pages: [null]}};
+               log: {entity: "", code: "", by: "", pages: [null]}};
 
 const VIEWS = () => [["departments", t("Departments")], ["items", t("Service items")], ["changes", t("Change log")]];
 const message = (text, kind = "ok") => flash($("#ac-msg"), text, kind);
@@ -332,7 +332,7 @@ async function reinstate(item) {
 // ---- the change log ------------------------------------------------------------------------------------------
 function history(entity, code) {
   state.view = "changes";
-  state.log = {entity, code, pages: [null]};
+  state.log = {entity, code, by: "", pages: [null]};
   flash($("#ac-msg"), "");
   $$("#ac-views button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.view === "changes")));
   return changes();
@@ -343,6 +343,7 @@ async function changes() {
   const p = new URLSearchParams({limit: "30"});
   if (log.entity) p.set("entity", log.entity);
   if (log.code) p.set("code", log.code);
+  if (log.by) p.set("by", log.by);
   if (before) p.set("before", String(before));
   const page = await api(`/catalogue/changes?${p}`);
   $("#ac-body").innerHTML = `<form class="toolbar" id="ac-log-filter">
@@ -350,6 +351,8 @@ async function changes() {
         ${options([["department", t("Departments")], ["item", t("Service items")]], log.entity)}</select></label>
       <input type="search" id="ac-log-code" value="${esc(log.code)}" placeholder="${esc(t("Code"))}"
         aria-label="${esc(t("Code"))}" maxlength="32">
+      <input type="search" id="ac-log-by" value="${esc(log.by)}" placeholder="${esc(t("By"))}: ${esc(t("Username"))}"
+        aria-label="${esc(t("By"))}" maxlength="64">
       <button class="secondary">${esc(t("Search"))}</button></form>
     <table class="grid" id="ac-log"><thead><tr><th>${esc(t("Time"))}</th><th>${esc(t("By"))}</th>
       <th>${esc(t("Code"))}</th><th>${esc(t("Change"))}</th><th>${esc(t("Reason"))}</th><th></th></tr></thead><tbody>
@@ -364,7 +367,8 @@ async function changes() {
       <button type="button" class="secondary" id="ac-older" ${page.next_before ? "" : "disabled"}>${esc(t("Older"))}</button></div>`;
   $("#ac-log-filter").onsubmit = (ev) => {
     ev.preventDefault();
-    state.log = {entity: $("#ac-log-entity").value, code: $("#ac-log-code").value.trim(), pages: [null]};
+    state.log = {entity: $("#ac-log-entity").value, code: $("#ac-log-code").value.trim(),
+                 by: $("#ac-log-by").value.trim(), pages: [null]};
     guard(changes());
   };
   $("#ac-older").onclick = () => { log.pages.push(page.next_before); guard(changes()); };

@@ -12,7 +12,7 @@ import {
 
 const PAGE = 20;
 const state = {view: "cases", selected: null, asOf: "", accounts: {target: "", by: "", action: "", offset: 0},
-               catalogue: {entity: "", code: "", pages: [null]}};
+               catalogue: {entity: "", code: "", by: "", pages: [null]}};
 const VIEWS = () => [["cases", t("Cases")], ["accounts", t("Account changes")], ["catalogue", t("Catalogue changes")]];
 const options = (pairs, selected) => pairs.map(([v, l]) => `<option value="${esc(v)}" ${v === selected ? "selected" : ""}>
   ${esc(l)}</option>`).join("");
@@ -258,11 +258,14 @@ function catalogue(body) {
         ${options([["department", t("Departments")], ["item", t("Service items")]], log.entity)}</select></label>
       <label>${esc(t("Code"))} <input type="search" id="cl-code" value="${esc(log.code)}" maxlength="32"
         placeholder="${esc(t("e.g. MKT-001"))}"></label>
+      <label>${esc(t("By"))} <input type="search" id="cl-by" value="${esc(log.by)}" maxlength="64"
+        placeholder="${esc(t("Username"))}"></label>
       <button class="secondary">${esc(t("Search"))}</button></form>
     <div class="msg"></div><div id="cl-list"><p class="muted">${esc(t("Loading…"))}</p></div></section>`;
   $("#cl-filter").onsubmit = (ev) => {
     ev.preventDefault();
-    state.catalogue = {entity: $("#cl-entity").value, code: $("#cl-code").value.trim(), pages: [null]};
+    state.catalogue = {entity: $("#cl-entity").value, code: $("#cl-code").value.trim(), by: $("#cl-by").value.trim(),
+                       pages: [null]};
     listCatalogue();
   };
   listCatalogue();
@@ -275,6 +278,7 @@ async function listCatalogue() {
   const p = new URLSearchParams({limit: String(PAGE)});
   if (log.entity) p.set("entity", log.entity);
   if (log.code) p.set("code", log.code);
+  if (log.by) p.set("by", log.by);
   if (before) p.set("before", String(before));
   try {
     const page = await api(`/catalogue/changes?${p}`);
