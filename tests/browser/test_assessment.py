@@ -1,10 +1,12 @@
 """The assessment tab: the ranking of a level, a unit's figures with the trend of each rate drawn as SVG charts, the
 drill-down to the orders behind a figure and their chain check; a unit head's tab shows their unit only."""
 
+import asyncio
+import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, Route, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casehall.assessment.report import run_month
@@ -58,4 +60,35 @@ async def test_a_unit_head_sees_their_unit_only(reports: None, page: Page) -> No
     assert [u for u in await page.locator("#as-table tr[data-unit]").evaluate_all(
         "rows => rows.map(r => r.dataset.unit)")] == ["D01-S01"]
     assert await page.locator("#as-charts svg.trend-chart").count() == 12
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+async def test_late_answers_never_draw_over_the_work_screen_or_a_newer_choice(reports: None, page: Page) -> None:
+    """Figures answer late: the user has gone back to work, or chosen another month meanwhile."""
+    delays = {"2026-02": 1.5}  # this month's figures answer slowest
+
+    async def slow(route: Route) -> None:
+        month = next((m for m in ("2026-02", "2026-03", "2026-04") if m in route.request.url), "")
+        await asyncio.sleep(delays.get(month, 0.4))
+        await route.continue_()
+
+    await page.route(re.compile(r"/assessment/"), slow)
+    await login(page, "auditor")
+    for _ in range(2):  # to the figures and straight back, faster than they answer
+        await page.click("#assessment-tabs button[data-tab=assessment]")
+        await page.click("#assessment-tabs button[data-tab=work]")
+    await page.wait_for_timeout(2500)
+    await expect(page.locator("#assessment")).to_have_count(0)
+    await expect(page.locator("#audit-views")).to_be_visible()
+
+    await page.click("#assessment-tabs button[data-tab=assessment]")
+    await page.select_option("#as-period", "2026-03")
+    await page.fill("#as-level", "2")
+    await page.dispatch_event("#as-level", "change")
+    await page.locator("#as-table tr[data-unit='D01-S01'] a.as-unit").click()
+    await expect(page.locator("#as-unit-title")).to_contain_text("2026-03")
+    await page.select_option("#as-period", "2026-02")  # slow
+    await page.select_option("#as-period", "2026-04")  # chosen last, answers first
+    await page.wait_for_timeout(3000)  # the slow answer has come
+    await expect(page.locator("#as-unit-title")).to_contain_text("2026-04")
     assert page.errors == []  # type: ignore[attr-defined]

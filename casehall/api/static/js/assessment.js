@@ -30,6 +30,15 @@ export function addTab(view, remount) {
   };
 }
 
+let requests = 0;
+/** Taken before a request: true once its answer is no longer wanted (its box left the screen, or a newer request
+ * for the same box began), so a late answer never draws over another view or a newer choice. */
+function ticket(box) {
+  const id = String(++requests);
+  if (box) box.dataset.request = id;
+  return () => !box || !box.isConnected || box.dataset.request !== id;
+}
+
 export async function mount(root, domains) {
   state.domain = state.domain && domains.includes(state.domain) ? state.domain : domains[0];
   root.innerHTML = `<section class="pane assessment" id="assessment">
@@ -46,15 +55,19 @@ export async function mount(root, domains) {
     <div id="as-ranking"></div><div id="as-unit"></div><div id="as-drill"></div><div id="as-trend"></div>
   </section>`;
   $("#as-domain").onchange = (e) => { state.domain = e.target.value; state.unit = null; mount(root, domains); };
-  $("#as-level").onchange = (e) => { state.level = Number(e.target.value) || 0; ranking(); };
-  $("#as-period").onchange = (e) => { state.period = e.target.value; ranking(); };
+  $("#as-level").onchange = (e) => { state.level = Number(e.target.value) || 0; guard(ranking()); };
+  $("#as-period").onchange = (e) => { state.period = e.target.value; guard(ranking()); };
   $("#as-csv").onclick = () => guard(download(`/assessment/${state.domain}/${state.period}/export.csv?level=${state.level}`,
                                                 `assessment-${state.domain}-${state.period}.csv`));
   $("#as-pdf").onclick = () => guard(openDocument(`/assessment/${state.domain}/${state.period}/export.pdf?level=${state.level}`));
+  const stale = ticket($("#assessment"));
   try {
-    state.defs = await api(`/assessment/${state.domain}/rates`);
+    const defs = await api(`/assessment/${state.domain}/rates`);
+    if (stale()) return;
+    state.defs = defs;
     $("#as-counting").textContent = `${state.defs.counting} ${state.defs.exclusions}`;
     const periods = await api(`/assessment/${state.domain}/periods`);
+    if (stale()) return;
     if (!periods.length) {
       const now = new Date();
       const prev = new Date(now.getFullYear(), now.getMonth() - 1, 1);
@@ -63,19 +76,22 @@ export async function mount(root, domains) {
     if (!periods.includes(state.period)) state.period = periods[periods.length - 1];
     $("#as-period").innerHTML = periods.map((p) => `<option ${p === state.period ? "selected" : ""}>${esc(p)}</option>`).join("");
     await ranking();
-  } catch (e) { flash($("#as-msg"), e.message, "error"); }
+  } catch (e) { if (!stale()) flash($("#as-msg"), e.message, "error"); }
 }
 
-function guard(promise) { promise.catch((e) => flash($("#as-msg"), e.message, "error")); }
+function guard(promise) { promise.catch((e) => { const msg = $("#as-msg"); if (msg) flash(msg, e.message, "error"); }); }
 
 const rateName = (r) => (zh() ? r.zh : r.en);
 const ratios = () => state.defs.rates.filter((r) => r.denominator);
 
 async function ranking() {
+  const stale = ticket($("#as-ranking"));
   const rows = await api(`/assessment/${state.domain}/${state.period}/units?level=${state.level}`);
+  if (stale()) return;
   const own = store.me.role === "unit_head" || ["manager", "director"].includes(store.me.role);
   if (own && rows.length === 0) {  // a unit head's unit sits at another level: show it all the same
     const mine = await api(`/assessment/${state.domain}/${state.period}/units`);
+    if (stale()) return;
     rows.push(...mine);
   }
   $("#as-ranking").innerHTML = `<table class="grid" id="as-table"><thead><tr><th>${esc(L("排名", "Rank"))}</th>
@@ -86,13 +102,17 @@ async function ranking() {
       <td>${u.score === null ? "—" : u.score.toFixed(2)}</td><td>${u.figures.rates.received.numerator}</td>
       ${ratios().map((r) => `<td>${pct(u.figures.rates[r.name].value)}</td>`).join("")}</tr>`).join("")}
     </tbody></table>${rows.length ? "" : `<p class="muted">${esc(L("此层级没有单位。", "No unit at this level."))}</p>`}`;
-  $$(".as-unit").forEach((a) => { a.onclick = (ev) => { ev.preventDefault(); unit(a.closest("tr").dataset.unit); }; });
-  if (rows.length === 1 || (state.unit && rows.some((r) => r.unit === state.unit))) unit(state.unit || rows[0].unit);
+  $$(".as-unit").forEach((a) => { a.onclick = (ev) => { ev.preventDefault(); guard(unit(a.closest("tr").dataset.unit)); }; });
+  if (rows.length === 1 || (state.unit && rows.some((r) => r.unit === state.unit))) {
+    await unit(state.unit || rows[0].unit);
+  }
 }
 
 async function unit(code) {
   state.unit = code;
+  const stale = ticket($("#as-unit"));
   const u = await api(`/assessment/${state.domain}/${state.period}/units/${encodeURIComponent(code)}`);
+  if (stale()) return;
   const f = u.figures;
   $("#as-unit").innerHTML = `<h3 id="as-unit-title">${esc(u.name)} · ${esc(u.period)}</h3>
     <p>${esc(L("综合得分", "Score"))} <b>${f.score === null ? "—" : f.score.toFixed(2)}</b>
@@ -110,7 +130,9 @@ async function unit(code) {
 }
 
 async function drill(rate, part) {
+  const stale = ticket($("#as-drill"));
   const d = await api(`/assessment/${state.domain}/${state.period}/units/${encodeURIComponent(state.unit)}/drill?rate=${rate}&part=${part}`);
+  if (stale()) return;
   $("#as-drill").innerHTML = `<h4>${esc(rate)} · ${esc(part)} · ${d.count}</h4>
     <table class="grid" id="as-drill-table"><tbody>${d.items.map((i) => `<tr><td>${esc(i.ref)}</td><td>${esc(i.unit)}</td>
       <td class="small">${esc(i.flags.join(" "))}</td>
@@ -145,7 +167,9 @@ export function chart(name, points) {
 }
 
 async function trend(code) {
+  const stale = ticket($("#as-trend"));
   const series = await api(`/assessment/${state.domain}/units/${encodeURIComponent(code)}/trend?periods=12`);
+  if (stale()) return;
   $("#as-trend").innerHTML = `<h4>${esc(L("逐月趋势", "Trend by month"))}</h4><div class="charts" id="as-charts">
     ${ratios().map((r) => chart(rateName(r), series.map((s) => ({period: s.period, value: s.rates[r.name]})))).join("")}
     </div>`;
