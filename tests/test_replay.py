@@ -30,6 +30,8 @@ def test_every_kind_of_case_has_a_history() -> None:
     assert third >= KINDS
     fourth = {p.stem for p in (ROOT / "v4").glob("*.json")}  # before one patch stood for all (versions.CURRENT)
     assert fourth >= KINDS
+    fifth = {p.stem for p in (ROOT / "v5").glob("*.json")}  # before a petition's review window was set at closing
+    assert "petition_reviewed" in current and "petition_reviewed" in fifth
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))

@@ -8,8 +8,10 @@ hold the patches of their time one by one, and keep asking for each where the co
 - ``observability.PATCH_AT_START`` (and ``PATCH`` before it): search attributes kept current;
 - ``case_callback.RECTIFICATION_ESCALATES_ONCE``; ``joint_consultation.DEADLINE_WHEN_CONVENED``.
 
-A future change gets its own patch, asked as ``owner.current or workflow.patched(NEW)`` until the next
-consolidation moves it under a new ``CURRENT`` name (never reuse a name)."""
+A later change gets its own patch, asked as ``workflow.patched(NEW)`` where the change happens (not through
+``holds``: runs of the current code started before the change lack it), e.g.
+``hotline.petition.REVIEW_WINDOW_AT_CLOSING``; a future consolidation may fold such patches into a new ``CURRENT``
+name (never reuse a name)."""
 
 from typing import Any
 

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from casehall.models.ids import order_workflow_id
 from casehall.store import hotline_queries as hq
-from tests.cases import travel_to
+from tests.cases import keep_history, travel_to
 from tests.hotline.steps import STREET, Hotline
 
 
@@ -75,6 +76,11 @@ async def test_petition_limits_review_and_one_time_resolution(
     r = await hotline.post("operator", f"/orders/{no}/callback", {"solved": True, "grade": "satisfied"})
     assert r.status_code == 200 and r.json()["status"] == "closed"
     assert r.json()["petition"]["one_time_resolved"] is True
+    # The closing answer (the stored petition) shows until when a review may be requested, as its event does.
+    review_until = at(r.json()["petition"]["review_until"])
+    assert review_until == replied + timedelta(days=30)
+    closed = (await hotline.events(no))[-1]
+    assert closed["type"] == "closed" and at(closed["payload"]["review_until"]) == review_until
     async with sessions() as s:
         assert (await hq.petition_figures(s))["one_time_resolved"] == 1
 
@@ -103,6 +109,7 @@ async def test_petition_limits_review_and_one_time_resolution(
     # Only one review.
     r = await hotline.post("operator", f"/orders/{no}/review", {"reason": "再次复查"})
     assert r.status_code == 409
+    await keep_history(time_env.client.get_workflow_handle(order_workflow_id(no)), "petition_reviewed")
 
 
 async def test_petition_not_accepted_and_review_too_late(hotline: Hotline, time_env: WorkflowEnvironment) -> None:

@@ -78,6 +78,9 @@ class OrderBase:
     async def _handling_window(self, handle_due: datetime, extension_limit: datetime) -> tuple[datetime, datetime]:
         return handle_due, extension_limit
 
+    async def _before_closing(self) -> None:
+        """What a petition settles before it is closed (its review window)."""
+
     def _closing_facts(self) -> dict[str, Any]:
         return {}
 

@@ -184,6 +184,7 @@ class OrderWorkflow(OrderPetition):
         unhappy = [i for i, c in enumerate(self.view.calls)
                    if c.callback is not None and (not c.callback.solved or c.callback.grade in DISSATISFIED)]
         if not unhappy:
+            await self._before_closing()
             self._set_status(OrderStatus.CLOSED)
             self.view.closed_at = workflow.now()
             await self._record(OrderEventType.CLOSED, cmd.actor, {"calls": len(self.view.calls),

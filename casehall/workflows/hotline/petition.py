@@ -35,6 +35,11 @@ with workflow.unsafe.imports_passed_through():
     from casehall.models.order_events import OrderEventType
 
 
+# A closed petition's review window is computed before its closing is recorded, so the stored petition shows it
+# (petitions closed before this patch computed it after: not stored until their next event).
+REVIEW_WINDOW_AT_CLOSING = "petition-review-window-at-closing"
+
+
 class OrderPetition(OrderDispatch):
     # ---- hooks the order's life calls ---------------------------------------------------------------------------
     def _is_petition(self) -> bool:
@@ -76,14 +81,29 @@ class OrderPetition(OrderDispatch):
         (limit,) = await self._limits(p.handle_due, [self._petition_limits().extension_max])
         return p.handle_due, limit
 
+    async def _before_closing(self) -> None:
+        p = self.view.petition
+        if p is None or p.review_until is not None or self.view.replied_at is None:
+            return
+        if workflow.patched(REVIEW_WINDOW_AT_CLOSING):
+            p.review_until = await self._review_window()
+
+    async def _review_window(self) -> datetime:
+        """Until when a review may be requested: this long after the reply."""
+        assert self.view.replied_at is not None
+        (until,) = await self._limits(self.view.replied_at, [self._petition_limits().review_request_within])
+        return until
+
     def _closing_facts(self) -> dict[str, Any]:
-        """At closing: whether a petition was solved at once (first handling, no repeat visit, no review)."""
+        """At closing: whether a petition was solved at once (first handling, no repeat visit, no review), and until
+        when a review may be requested."""
         p = self.view.petition
         if p is None:
             return {}
         p.one_time_resolved = (self.view.handlings == 1 and len(self.view.calls) == 1
                                and p.review_requested_at is None)
-        return {"one_time_resolved": p.one_time_resolved}
+        window = {"review_until": p.review_until.isoformat()} if p.review_until else {}
+        return {"one_time_resolved": p.one_time_resolved, **window}
 
     async def _after_final(self) -> bool:
         """A closed petition: a review may be requested until its limit; True when the review sends it back to the
@@ -91,9 +111,8 @@ class OrderPetition(OrderDispatch):
         p = self.view.petition
         if p is None or self.view.status != OrderStatus.CLOSED or self.view.replied_at is None:
             return False
-        if p.review_until is None:
-            (p.review_until,) = await self._limits(self.view.replied_at,
-                                                   [self._petition_limits().review_request_within])
+        if p.review_until is None:  # closed before REVIEW_WINDOW_AT_CLOSING
+            p.review_until = await self._review_window()
         if p.review_upheld is not None or not await wait_until(lambda: p.review_requested_at is not None,
                                                                  p.review_until):
             return False
