@@ -38,6 +38,7 @@ class OrderBase:
     view: OrderView
     recorder: Recorder
     actions: Actions
+    review_window_at_closing: bool  # a petition started under petition.REVIEW_WINDOW_AT_CLOSING
 
     # ---- time ---------------------------------------------------------------------------------------------------
     async def _limits(self, start: datetime, limits: list[TimeLimit]) -> list[datetime]:

@@ -45,6 +45,7 @@ class OrderWorkflow(OrderPetition):
         self.recorder = Recorder(self)
         self.actions = Actions()
         self.current = False  # set by run (versions.adopt)
+        self.review_window_at_closing = False  # a petition's, set at its start (petition.REVIEW_WINDOW_AT_CLOSING)
 
     @workflow.run
     async def run(self, inp: StartOrderInput) -> OrderView:

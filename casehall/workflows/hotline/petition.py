@@ -54,7 +54,9 @@ class OrderPetition(OrderDispatch):
         return self.view.petition
 
     async def _start_petition(self) -> None:
-        """At intake: the acceptance clock."""
+        """At intake: the acceptance clock; first, which rules this petition follows (a patch decided before any local
+        activity: one decided after one can fall in another workflow task on replay)."""
+        self.review_window_at_closing = workflow.patched(REVIEW_WINDOW_AT_CLOSING)
         (due,) = await self._limits(workflow.now(), [self._petition_limits().accept_within])
         self.view.petition = PetitionState(accept_due=due)
 
@@ -83,9 +85,8 @@ class OrderPetition(OrderDispatch):
 
     async def _before_closing(self) -> None:
         p = self.view.petition
-        if p is None or p.review_until is not None or self.view.replied_at is None:
-            return
-        if workflow.patched(REVIEW_WINDOW_AT_CLOSING):
+        if p is not None and p.review_until is None and self.view.replied_at is not None \
+                and self.review_window_at_closing:
             p.review_until = await self._review_window()
 
     async def _review_window(self) -> datetime:
