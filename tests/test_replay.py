@@ -32,6 +32,8 @@ def test_every_kind_of_case_has_a_history() -> None:
     assert fourth >= KINDS
     fifth = {p.stem for p in (ROOT / "v5").glob("*.json")}  # before a petition's review window was set at closing
     assert "petition_reviewed" in current and "petition_reviewed" in fifth
+    sixth = {p.stem for p in (ROOT / "v6").glob("*.json")}  # before children started with their search attributes
+    assert sixth >= {"several_matters", "several_matters_vetoed_matter", "joint_consultation", "consultation_then_veto"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))

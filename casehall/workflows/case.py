@@ -14,6 +14,7 @@ from casehall.workflows.case_callback import CaseCallback
 from casehall.workflows.case_supplements import CaseSupplements
 from casehall.workflows.case_veto import CaseVeto
 from casehall.workflows.errors import INVALID, INVALID_STATE, refuse
+from casehall.workflows.observability import case_at_start
 from casehall.workflows.recorder import Recorder
 
 with workflow.unsafe.imports_passed_through():
@@ -92,7 +93,9 @@ class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
         """Start one child case per matter, wait until each is completed or decided, give one combined result."""
         self._set_status(CaseStatus.IN_HANDLING)
         children = [
-            await workflow.start_child_workflow(CaseWorkflow.run, child, id=ids.case_workflow_id(child.case_no))
+            await workflow.start_child_workflow(
+                CaseWorkflow.run, child, id=ids.case_workflow_id(child.case_no),
+                search_attributes=case_at_start(child.case_no, child.item.department_code, child.item.code))
             for child in several_matters.matter_inputs(self.inp)
         ]
         with clock.triggered():

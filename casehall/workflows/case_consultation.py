@@ -9,6 +9,7 @@ from casehall.workflows.access import require_decider, require_responsible
 from casehall.workflows.case_base import CLERK_STATES, CaseBase
 from casehall.workflows.joint_consultation import JointConsultationWorkflow
 from casehall.workflows.no_veto import VETO_FROM
+from casehall.workflows.observability import consultation_at_start
 
 with workflow.unsafe.imports_passed_through():
     from casehall.models import ids
@@ -62,6 +63,7 @@ class CaseConsultation(CaseBase):
             ConsultationInput(consultation_id=consultation_id, case_no=self.view.case_no, convened_by=actor,
                               **spec.model_dump()),
             id=ids.consultation_workflow_id(consultation_id),
+            search_attributes=consultation_at_start(self.view.case_no, spec.lead_department),
         )
         await self._record(EventType.CONSULTATION_CONVENED, actor, {
             "consultation_id": consultation_id, "lead_department": spec.lead_department,

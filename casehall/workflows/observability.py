@@ -95,12 +95,20 @@ def values(view: Any) -> dict[str, Any]:
 
 
 def case_at_start(case_no: str, department_code: str, item_code: str) -> TypedSearchAttributes:
-    """What a hall case's starter sets: the attributes of a case just registered (its first transition then
-    upserts nothing; ``Published.adopt``)."""
+    """What a hall case's starter (the intake, or the combined case starting its matters) sets: the attributes of a
+    case just registered. Its first transition then upserts nothing (``Published.adopt``): an upsert right after
+    a local activity can be recorded after an update that arrived meanwhile, which a replay then cannot follow."""
     return TypedSearchAttributes([
         SearchAttributePair(CASE_NO, case_no), SearchAttributePair(DEPARTMENT, department_code),
         SearchAttributePair(ITEM, item_code), SearchAttributePair(STATUS, CaseStatus.REGISTERED.value),
         SearchAttributePair(KIND, HALL_CASE)])
+
+
+def consultation_at_start(case_no: str, lead_department: str) -> TypedSearchAttributes:
+    """What a case sets on the consultation it convenes: the attributes of a consultation just opened."""
+    return TypedSearchAttributes([
+        SearchAttributePair(CASE_NO, case_no), SearchAttributePair(DEPARTMENT, lead_department),
+        SearchAttributePair(STATUS, ConsultationStatus.OPEN.value), SearchAttributePair(KIND, CONSULTATION)])
 
 
 def updates(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[SearchAttributeUpdate[Any]]:
