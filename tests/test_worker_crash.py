@@ -36,10 +36,11 @@ from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.api.enums.v1 import TaskQueueType, TimeoutType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from casehall.api.actions import engine_behind
 from casehall.api.intake import MatterBody, RegisterCase, RegisterCombined, register_case, register_combined
 from casehall.audit.chain import verify_chains
 from casehall.audit.checks import replay_case
@@ -113,10 +114,13 @@ class Run:
     actors: dict[str, Actor]
     done: list[Driven] = field(default_factory=list)
     retried_calls: int = 0
+    caught_up: int = 0  # actions refused while the engine re-ran a task the database was ahead of, asked again
     waiting: dict[str, str] = field(default_factory=dict)  # unfinished calls: what each waits for -> workflow id
 
-    async def act(self, workflow_id: str, update: Any, actor: str, body: Any, update_id: str) -> Any:
-        """Run a human action; while the call fails because no worker answers, send it again with the same id."""
+    async def act(self, workflow_id: str, update: Any, actor: str, body: Any, update_id: str,
+                  case_no: str | None = None) -> Any:
+        """Run a human action; while the call fails because no worker answers, send it again with the same id; a
+        case refusing for its state while the database holds it further along is asked again, as the API does."""
         handle = self.client.get_workflow_handle(workflow_id)
         self.waiting[update_id] = workflow_id
         while True:
@@ -125,6 +129,10 @@ class Run:
                                                      id=update_id, rpc_timeout=timedelta(seconds=15))
                 del self.waiting[update_id]
                 return result
+            except WorkflowUpdateFailedError as err:
+                if case_no is None or not await engine_behind(self.sessions, case_no, err):
+                    raise
+                self.caught_up += 1
             except WorkflowUpdateRPCTimeoutOrCancelledError as err:
                 if isinstance(err.__cause__, asyncio.CancelledError):
                     raise asyncio.CancelledError from err
@@ -135,7 +143,8 @@ class Run:
             await asyncio.sleep(0.2)
 
     async def case(self, case_no: str, update: Any, actor: str, body: Any, step: str) -> CaseView:
-        view: CaseView = await self.act(ids.case_workflow_id(case_no), update, actor, body, f"{case_no}/{step}")
+        view: CaseView = await self.act(ids.case_workflow_id(case_no), update, actor, body, f"{case_no}/{step}",
+                                        case_no)
         return view
 
     async def register(self, item: str = "MKT-001", materials: list[str] | None = None) -> str:
@@ -431,7 +440,8 @@ async def test_killed_workers_leave_database_and_engine_agreeing(
     cut_off = sorted(k for k, c in interrupted.items() if c["start_to_close"] or c["failed"])
     totals = sum(interrupted.values(), Counter())
     print(f"\nseed {SEED}: {kills} workers killed, {len(run.done)} cases driven in {driven_in:.1f} s "
-          f"({Counter(d.kind for d in run.done)}); {run.retried_calls} update calls sent again")
+          f"({Counter(d.kind for d in run.done)}); {run.retried_calls} update calls sent again, "
+          f"{run.caught_up} refused while the engine caught up with the database and asked again")
     print(f"workflow tasks cut off: {dict(totals)} in {len(cut_off)} workflows: {cut_off}")
     print(f"events written twice (persisted, task cut off, run again): {len(rewrites)}")
     for tbl, owner, seq, old_type, new_type, old_at, new_at in rewrites:

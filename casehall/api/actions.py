@@ -1,14 +1,19 @@
 """What every action route does: check the case exists, send the validated update, answer with the stored state.
 No database connection is held while Temporal works: reads use short sessions before and after the update."""
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from casehall.api.deps import StateDep
@@ -84,14 +89,41 @@ CLOSING_EVENTS = {"decide_veto": {"veto_approved"}, "record_satisfaction": {"cal
 async def act(state: StateDep, actor: Actor, case_no: str, update: Any, body: BaseModel, key: str | None = None
               ) -> CasePublic:
     """Send an action to a case and answer with its stored state. The case is read once, after the update: an
-    unknown case number is told apart from a closed case only when the engine has no running case by that id."""
-    try:
-        await run_update(state, state.client.get_workflow_handle(case_workflow_id(case_no)), update,
-                         Command(actor=actor, body=body), key)
-    except Closed:
-        if not await _closed_by_this(state, actor, case_no, getattr(update, "__name__", ""), body):
-            raise
+    unknown case number is told apart from a closed case only when the engine has no running case by that id. A
+    refusal for the state while the database already holds a later transition (the engine re-runs a task a crash
+    cut off) is asked again until the engine has caught up, for ``CATCH_UP_SECONDS`` at most."""
+    handle = state.client.get_workflow_handle(case_workflow_id(case_no))
+    until = time.monotonic() + CATCH_UP_SECONDS
+    while True:
+        try:
+            await run_update(state, handle, update, Command(actor=actor, body=body), key)
+            break
+        except WorkflowUpdateFailedError as err:
+            if time.monotonic() > until or not await engine_behind(state.sessions, case_no, err):
+                raise
+            await asyncio.sleep(CATCH_UP_PAUSE)
+        except Closed:
+            if not await _closed_by_this(state, actor, case_no, getattr(update, "__name__", ""), body):
+                raise
+            break
     return await read_case(state, actor, case_no)
+
+
+# A worker killed mid-task: its transition may be stored while the engine runs the task again (after its timeout).
+CATCH_UP_SECONDS, CATCH_UP_PAUSE = 20.0, 0.5
+
+
+async def engine_behind(sessions: async_sessionmaker[AsyncSession], case_no: str,
+                        err: WorkflowUpdateFailedError) -> bool:
+    """Whether a refusal for the state came from a case the database holds further along than the workflow that
+    refused (``Actions`` states the sequence number it has stored): the engine has not caught up yet."""
+    refusal = err.cause
+    details = refusal.details[0] if isinstance(refusal, ApplicationError) and refusal.details else None
+    if not isinstance(details, dict) or not isinstance(details.get("seq"), int):
+        return False
+    async with sessions() as session:
+        stored = await session.scalar(select(col(Case.last_seq)).where(col(Case.case_no) == case_no))
+    return stored is not None and stored > details["seq"]
 
 
 async def _closed_by_this(state: StateDep, actor: Actor, case_no: str, update: str, body: BaseModel) -> bool:

@@ -13,7 +13,8 @@ from temporalio.exceptions import ApplicationError
 
 from casehall.workflows import clock
 from casehall.workflows.access import require_acting_role
-from casehall.workflows.recorder import in_action
+from casehall.workflows.errors import INVALID_STATE
+from casehall.workflows.recorder import Recorder, in_action
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -27,7 +28,8 @@ REPEAT_WINDOW = timedelta(minutes=2)
 
 
 class Actions:
-    def __init__(self) -> None:
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
         self.lock = asyncio.Lock()
         self.last: str | None = None  # the fingerprint of the last action recorded
         self.last_at: datetime | None = None
@@ -55,8 +57,22 @@ class Actions:
         actor = getattr(command, "actor", None)
         if isinstance(actor, Actor):
             require_acting_role(actor)
-        if not self.repeats(name, command, check):
+        if self.repeats(name, command, check):
+            return
+        try:
             check()
+        except ApplicationError as err:
+            raise self._stating_seq(err) from None
+
+    def _stating_seq(self, err: ApplicationError) -> ApplicationError:
+        """A refusal for the state, with the sequence number of the last transition stored: a caller whose
+        database shows a later one knows the engine is still catching up (a task cut off by a crash runs again)
+        and may ask again in a moment."""
+        details = err.details[0] if err.details else None
+        if err.type != INVALID_STATE or not isinstance(details, dict):
+            return err
+        return ApplicationError(err.message, {**details, "seq": self.recorder.stored_seq}, type=err.type,
+                                non_retryable=True)
 
     async def run(self, name: str, command: BaseModel, check: Callable[[], None],
                   transition: Callable[[], Awaitable[None]]) -> None:

@@ -52,7 +52,7 @@ class CaseWorkflow(CaseVeto, CaseSupplements, CaseCallback, AssistedHandling):
             parent_case_no=inp.parent_case_no, matters=[m.case_no for m in inp.matters],
         )
         self.recorder = Recorder(self)
-        self.actions = Actions()
+        self.actions = Actions(self.recorder)
         self.current = False  # set by run (versions.adopt)
         self.stable_times = False  # set by run (clock.adopt)
         self.consultation: workflow.ChildWorkflowHandle[Any, ConsultationView] | None = None

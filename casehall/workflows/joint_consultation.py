@@ -48,7 +48,7 @@ class JointConsultationWorkflow:
             departments=inp.departments, question=inp.question, documents=inp.documents, opened_at=workflow.now(),
         )
         self.recorder = Recorder(self)
-        self.actions = Actions()
+        self.actions = Actions(self.recorder)
         self.current = False  # set by run (versions.adopt)
         self.stable_times = False  # set by run (clock.adopt)
         self.computed: dict[int, list[Deadline]] = {}  # per schedule version

@@ -7,6 +7,7 @@ handed to the supervisors."""
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -108,9 +109,9 @@ async def test_petition_accepted_dispatched_then_reviewed(page: Page, hotline: H
     await login(page, "operator")
     await page.click("[data-tab=orders]")
     await page.locator(f"#order-rows li[data-no='{no}']").click()
-    await expect(box).to_contain_text("可申请复查至")
-    await expect(box).to_contain_text("自答复")
-    await expect(box).to_contain_text("30 日")
+    await expect(box).to_contain_text("可申请复查至")  # the date itself, stored at closing (30 days from the reply)
+    until = datetime.fromisoformat(r.json()["petition"]["review_until"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    await expect(box).to_contain_text(f"可申请复查至{until:%Y/%m/%d}")
     await page.click("#detail [data-act=review]")
     await page.locator("dialog[open] textarea[name=reason]").fill("拆除不彻底，仍有违建")
     await submit(page)

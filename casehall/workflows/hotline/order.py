@@ -43,7 +43,7 @@ class OrderWorkflow(OrderPetition):
             location=inp.location, content=inp.content, calls=[inp.call], operator=inp.operator,
             registered_at=workflow.now(), profile=inp.profile)
         self.recorder = Recorder(self)
-        self.actions = Actions()
+        self.actions = Actions(self.recorder)
         self.current = False  # set by run (versions.adopt)
         self.review_window_at_closing = False  # a petition's, set at its start (petition.REVIEW_WINDOW_AT_CLOSING)
 
