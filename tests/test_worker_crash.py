@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.api.enums.v1 import TaskQueueType, TimeoutType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -118,7 +118,7 @@ class Run:
     waiting: dict[str, str] = field(default_factory=dict)  # unfinished calls: what each waits for -> workflow id
 
     async def act(self, workflow_id: str, update: Any, actor: str, body: Any, update_id: str,
-                  case_no: str | None = None) -> Any:
+                  stored: tuple[type[SQLModel], str] | None = None) -> Any:
         """Run a human action; while the call fails because no worker answers, send it again with the same id; a
         case refusing for its state while the database holds it further along is asked again, as the API does."""
         handle = self.client.get_workflow_handle(workflow_id)
@@ -130,7 +130,7 @@ class Run:
                 del self.waiting[update_id]
                 return result
             except WorkflowUpdateFailedError as err:
-                if case_no is None or not await engine_behind(self.sessions, case_no, err):
+                if stored is None or not await engine_behind(self.sessions, *stored, err):
                     raise
                 self.caught_up += 1
             except WorkflowUpdateRPCTimeoutOrCancelledError as err:
@@ -144,7 +144,7 @@ class Run:
 
     async def case(self, case_no: str, update: Any, actor: str, body: Any, step: str) -> CaseView:
         view: CaseView = await self.act(ids.case_workflow_id(case_no), update, actor, body, f"{case_no}/{step}",
-                                        case_no)
+                                        (Case, case_no))
         return view
 
     async def register(self, item: str = "MKT-001", materials: list[str] | None = None) -> str:
@@ -207,11 +207,13 @@ class Run:
         wid = ids.consultation_workflow_id(cid)
         await asyncio.gather(*(  # both departments answer at once
             self.act(wid, JointConsultationWorkflow.answer, user, OpinionBody(decision=OpinionDecision.AGREE,
-                                                                                text="同意"), f"{cid}/{user}")
+                                                                                text="同意"), f"{cid}/{user}",
+                     (Consultation, cid))
             for user in ("manager", "manager-housing")))
         conclusion = ConclusionBody(decision=ConclusionDecision.ACCEPT, reasons="各部门同意",
                                     follows=["MKT", "HOUSING"])
-        await self.act(wid, JointConsultationWorkflow.conclude, "manager", conclusion, f"{cid}/conclude")
+        await self.act(wid, JointConsultationWorkflow.conclude, "manager", conclusion, f"{cid}/conclude",
+                       (Consultation, cid))
         await self._until(no, CaseStatus.IN_HANDLING)  # the case acts on the conclusion after the update answered
         await self.close(no)
         self.done.append(Driven(no, "consultation", CaseStatus.CLOSED, [

@@ -9,9 +9,8 @@ from typing import Annotated, Any
 from fastapi import Header
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
+from sqlmodel import SQLModel
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -58,8 +57,42 @@ def update_id(name: str, actor: Actor, key: str | None) -> str | None:
 
 
 async def run_update(state: StateDep, handle: WorkflowHandle[Any, Any], update: Any, command: BaseModel,
-                     key: str | None = None, result_type: type | None = None) -> Any:
-    """Execute an update; a workflow that has already finished answers 'closed', not 'not found'."""
+                     key: str | None = None, result_type: type | None = None,
+                     stored: tuple[type[SQLModel], str] | None = None) -> Any:
+    """Execute an update; a workflow that has already finished answers 'closed', not 'not found'. ``stored``: the
+    workflow's row (its table, its key), to ask again while a refusal for the state came from a workflow the row
+    shows further along (the engine re-runs a task a crash cut off), for ``CATCH_UP_SECONDS`` at most."""
+    until = time.monotonic() + CATCH_UP_SECONDS
+    while True:
+        try:
+            return await _update_once(state, handle, update, command, key, result_type)
+        except WorkflowUpdateFailedError as err:
+            if stored is None or time.monotonic() > until or not await engine_behind(state.sessions, *stored, err):
+                raise
+        await asyncio.sleep(CATCH_UP_PAUSE)
+
+
+# A worker killed mid-task: its transition may be stored while the engine runs the task again (after its timeout).
+CATCH_UP_SECONDS, CATCH_UP_PAUSE = 20.0, 0.5
+
+
+async def engine_behind(sessions: async_sessionmaker[AsyncSession], table: type[SQLModel], key: str,
+                        err: WorkflowUpdateFailedError) -> bool:
+    """Whether a refusal for the state came from a workflow whose row (``table`` by primary ``key``: a case, an
+    order, a consultation) holds a later transition than the workflow has stored (``Actions`` states its sequence
+    number): the engine has not caught up yet."""
+    refusal = err.cause
+    details = refusal.details[0] if isinstance(refusal, ApplicationError) and refusal.details else None
+    if not isinstance(details, dict) or not isinstance(details.get("seq"), int):
+        return False
+    async with sessions() as session:
+        row = await session.get(table, key)
+    stored = getattr(row, "last_seq", None)
+    return isinstance(stored, int) and stored > details["seq"]
+
+
+async def _update_once(state: StateDep, handle: WorkflowHandle[Any, Any], update: Any, command: BaseModel,
+                       key: str | None, result_type: type | None) -> Any:
     actor = getattr(command, "actor", None)
     name = getattr(update, "__name__", str(update))
     try:
@@ -89,41 +122,14 @@ CLOSING_EVENTS = {"decide_veto": {"veto_approved"}, "record_satisfaction": {"cal
 async def act(state: StateDep, actor: Actor, case_no: str, update: Any, body: BaseModel, key: str | None = None
               ) -> CasePublic:
     """Send an action to a case and answer with its stored state. The case is read once, after the update: an
-    unknown case number is told apart from a closed case only when the engine has no running case by that id. A
-    refusal for the state while the database already holds a later transition (the engine re-runs a task a crash
-    cut off) is asked again until the engine has caught up, for ``CATCH_UP_SECONDS`` at most."""
-    handle = state.client.get_workflow_handle(case_workflow_id(case_no))
-    until = time.monotonic() + CATCH_UP_SECONDS
-    while True:
-        try:
-            await run_update(state, handle, update, Command(actor=actor, body=body), key)
-            break
-        except WorkflowUpdateFailedError as err:
-            if time.monotonic() > until or not await engine_behind(state.sessions, case_no, err):
-                raise
-            await asyncio.sleep(CATCH_UP_PAUSE)
-        except Closed:
-            if not await _closed_by_this(state, actor, case_no, getattr(update, "__name__", ""), body):
-                raise
-            break
+    unknown case number is told apart from a closed case only when the engine has no running case by that id."""
+    try:
+        await run_update(state, state.client.get_workflow_handle(case_workflow_id(case_no)), update,
+                         Command(actor=actor, body=body), key, stored=(Case, case_no))
+    except Closed:
+        if not await _closed_by_this(state, actor, case_no, getattr(update, "__name__", ""), body):
+            raise
     return await read_case(state, actor, case_no)
-
-
-# A worker killed mid-task: its transition may be stored while the engine runs the task again (after its timeout).
-CATCH_UP_SECONDS, CATCH_UP_PAUSE = 20.0, 0.5
-
-
-async def engine_behind(sessions: async_sessionmaker[AsyncSession], case_no: str,
-                        err: WorkflowUpdateFailedError) -> bool:
-    """Whether a refusal for the state came from a case the database holds further along than the workflow that
-    refused (``Actions`` states the sequence number it has stored): the engine has not caught up yet."""
-    refusal = err.cause
-    details = refusal.details[0] if isinstance(refusal, ApplicationError) and refusal.details else None
-    if not isinstance(details, dict) or not isinstance(details.get("seq"), int):
-        return False
-    async with sessions() as session:
-        stored = await session.scalar(select(col(Case.last_seq)).where(col(Case.case_no) == case_no))
-    return stored is not None and stored > details["seq"]
 
 
 async def _closed_by_this(state: StateDep, actor: Actor, case_no: str, update: str, body: BaseModel) -> bool:

@@ -222,7 +222,8 @@ async def act(state: StateDep, actor: Actor, order_no: str, update: Any, body: B
               ) -> OrderPublic:
     """Send an action to an order this user may see, and answer with its stored state."""
     await load_order(state, actor, order_no)
-    await run_update(state, handle(state, order_no), update, Command(actor=actor, body=body), key)
+    await run_update(state, handle(state, order_no), update, Command(actor=actor, body=body), key,
+                     stored=(Order, order_no))
     return OrderPublic.of(await load_order(state, actor, order_no), actor)
 
 

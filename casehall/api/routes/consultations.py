@@ -52,7 +52,7 @@ async def _update(state: StateDep, actor: Actor, consultation_id: str, update: A
     handle = state.client.get_workflow_handle(consultation_workflow_id(consultation_id))
     try:
         result: ConsultationView = await run_update(state, handle, update, Command(actor=actor, body=body), key,
-                                                    ConsultationView)
+                                                    ConsultationView, stored=(Consultation, consultation_id))
     except Closed:  # a repeat of the conclusion that closed it moments ago: the stored outcome
         async with state.sessions() as session:
             view = await _visible(session, actor, consultation_id)
