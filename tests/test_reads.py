@@ -161,7 +161,7 @@ async def test_applicant_names_of_every_frequency_find_exactly_their_cases(
     so every name but the rarest, and words found in most cases, go through the weekly windows and the older cases'
     probe)."""
     if read_by == "weeks":
-        monkeypatch.setattr(queries, "COUNT_UP_TO", 2)
+        monkeypatch.setattr(queries, "TEXT_COUNT_UP_TO", 2)
         monkeypatch.setattr(queries, "WALK_FROM", 1.1)  # no text is common: words in most cases go by week too
     clerk = await headers_of(api, "clerk")
     names = Counter(r["applicant_name"] for r in await sql(filled, "SELECT applicant_name FROM cases"))
@@ -185,6 +185,27 @@ async def test_applicant_names_of_every_frequency_find_exactly_their_cases(
         assert mkt == [r["case_no"] for r in await sql(
             filled, "SELECT case_no FROM cases WHERE (applicant_name ILIKE $1 OR description ILIKE $1)"
                     " AND department_code = 'MKT' ORDER BY registered_at DESC, case_no DESC", f"%{name}%")], name
+
+
+async def test_a_chinese_text_is_counted_up_to_its_cap_then_said_to_be_more(
+        api: httpx.AsyncClient, filled: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past TEXT_COUNT_UP_TO matches a text search says "more than the cap", not a figure it never counted; a list
+    seen whole, or counted with ``count=exact``, is exact."""
+    monkeypatch.setattr(queries, "TEXT_COUNT_UP_TO", 2)
+    clerk = await headers_of(api, "clerk")
+    name, held = Counter(r["applicant_name"] for r in await sql(filled, "SELECT applicant_name FROM cases")
+                         ).most_common(1)[0]
+    want = [r["case_no"] for r in await sql(
+        filled, "SELECT case_no FROM cases WHERE applicant_name ILIKE $1 OR description ILIKE $1"
+                " ORDER BY registered_at DESC, case_no DESC", f"%{name}%")]
+    assert len(want) >= held > 3
+    first = (await api.get("/cases", params={"q": name, "limit": 1}, headers=clerk)).json()
+    assert (first["total_exact"], first["more_than"], first["total"]) == (False, 2, 3)
+    assert [c["case_no"] for c in first["items"]] == want[:1]
+    whole = (await api.get("/cases", params={"q": name, "limit": 200}, headers=clerk)).json()
+    assert (whole["total_exact"], whole["more_than"], whole["total"]) == (True, None, len(want))
+    exact = (await api.get("/cases", params={"q": name, "limit": 1, "count": "exact"}, headers=clerk)).json()
+    assert (exact["total_exact"], exact["more_than"], exact["total"]) == (True, None, len(want))
 
 
 async def test_the_overdue_list_reads_the_partial_index_of_running_cases(filled: str) -> None:

@@ -69,7 +69,10 @@ class CasePublic(BaseModel):
 
 class CaseList(BaseModel):
     total: int
-    total_exact: bool = True  # False: more matched than were counted, ``total`` is the planner's estimate
+    total_exact: bool = True  # False: ``total`` is an estimate (show it as about so many, or as ``more_than``+)
+    # Set when the count stopped at its cap: more than this many matched (1,000; a Chinese text search 200, shown
+    # "200+": ``total`` is then the planner's estimate, or for that text search ``more_than`` + 1)
+    more_than: int | None = None
     offset: int
     limit: int
     next_cursor: str | None = None  # pass as ``cursor`` for the next page; None on the last page

@@ -80,12 +80,15 @@ async def search(
     registered_to: BoundedDatetime | None = None, q: SearchText | None = None, offset: Offset = 0, limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     count: Annotated[Literal["estimate", "exact"], Query(
-        description="estimate: exact up to 1,000 matches, then the planner's estimate; exact: up to 100,000")
+        description="estimate: exact up to 1,000 matches (a Chinese text in q: 200), then an estimate and more_than;"
+                    " exact: up to 100,000")
     ] = "estimate",
 ) -> CaseList:
     """Cases newest first; page on with ``cursor`` (``offset`` reads every row it skips: at most 10,000, past that a
     400 says to page with ``cursor``). ``q``: a case number from its beginning, or text in the applicant's name or
-    the description."""
+    the description. ``total`` is exact up to 1,000 matches, for a Chinese text in ``q`` up to 200; past that
+    ``total_exact`` is false and ``more_than`` says where the count stopped ("200+"; ``total``: the planner's
+    estimate, or for the text search ``more_than`` + 1)."""
     if offset > queries.OFFSET_UP_TO:
         raise ApiError(400, "offset_too_deep", OFFSET_TOO_DEEP, field="offset", most=queries.OFFSET_UP_TO)
     try:
@@ -97,8 +100,9 @@ async def search(
                            overdue=overdue, registered_from=registered_from, registered_to=registered_to, text=q,
                            offset=offset, limit=limit, cursor=after, exact_count=count == "exact")
     page = await queries.case_page(session, f)
-    return CaseList(total=page.total, total_exact=page.total_exact, offset=offset, limit=limit,
-                    next_cursor=page.next_cursor, items=[await case_public(session, actor, c) for c in page.rows])
+    return CaseList(total=page.total, total_exact=page.total_exact, more_than=page.more_than, offset=offset,
+                    limit=limit, next_cursor=page.next_cursor,
+                    items=[await case_public(session, actor, c) for c in page.rows])
 
 
 @router.get("/{case_no}")
