@@ -158,6 +158,11 @@ async def test_assisted_handling_helper_sees_and_signs(page: Page, http: httpx.A
     await page.click("[data-tab=search]")
     await page.fill("#s-q", case_no)
     await page.click("#search-form button")
+    await expect(page.locator("#search-count")).to_have_text("共 1 件")  # a case number: one case
+    said = await page.evaluate("""async () => { const {casesCountText} = await import("/static/js/ui.js");
+        return [{total: 201, total_exact: false, more_than: 200}, {total: 110866, total_exact: false, more_than: 1000},
+                {total: 9, total_exact: true, more_than: null}].map(casesCountText); }""")
+    assert said == ["超过 200 件", "约 110866 件", "共 9 件"]  # a text search past its cap, an estimate, a count
     await page.click(f"#search-rows li[data-no='{case_no}']")
     await page.click("#detail [data-act=helper]")
     await page.locator("dialog[open] select[name=helper]").select_option("clerk2")

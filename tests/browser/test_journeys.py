@@ -162,6 +162,7 @@ async def test_auditor_reads_timeline_chain_replay_and_state_as_of(page: Page, h
         await expect(page.locator(f"[data-tab={tab}]")).to_have_count(0)
     await page.fill("#a-q", case_no)
     await page.click("#audit-search button")
+    await expect(page.locator("#audit-count")).to_have_text("共 1 件")
     await page.click(f"#audit-rows li[data-no='{case_no}']")
     timeline = page.locator("#detail .timeline")
     await expect(timeline.locator("li")).to_have_count(4)

@@ -6,8 +6,8 @@ import { api } from "./api.js";
 import { eventDetail } from "./caseview.js";
 import { label, localInputToIso, t, when } from "./i18n.js";
 import {
-  $, $$, ACCOUNT_ACTIONS, accountActionText, accountChangeText, catalogueDifferences, departmentName, download, esc,
-  flash, itemName, openDocument, pager, statusBadge, store,
+  $, $$, ACCOUNT_ACTIONS, accountActionText, accountChangeText, casesCountText, catalogueDifferences, departmentName,
+  download, esc, flash, itemName, openDocument, pager, statusBadge, store,
 } from "./ui.js";
 
 const PAGE = 20;
@@ -66,7 +66,7 @@ function cases(body) {
           <div class="field"><label for="a-to">${esc(t("to"))}</label><input type="date" id="a-to"></div></div>
         <div class="actions"><button class="primary">${esc(t("Search"))}</button></div>
       </form>
-      <div class="msg"></div><ul class="rows" id="audit-rows"></ul>
+      <div class="msg"></div><p class="muted" id="audit-count"></p><ul class="rows" id="audit-rows"></ul>
       <details class="export-period"><summary>${esc(t("Export the cases closed in a period"))}</summary>
         <div class="inline"><div class="field"><label for="x-from">${esc(t("Closed from"))}</label><input type="date" id="x-from"></div>
           <div class="field"><label for="x-to">${esc(t("to"))}</label><input type="date" id="x-to"></div></div>
@@ -98,6 +98,7 @@ async function search() {
   try {
     const page = await api(`/cases?${p}`);
     if (stale()) return;
+    $("#audit-count").textContent = casesCountText(page);
     rows.innerHTML = page.items.map((c) => `<li class="row ${c.case_no === state.selected ? "on" : ""}"
         data-no="${esc(c.case_no)}" tabindex="0">
       <div class="row-main"><b>${esc(c.case_no)}</b> ${statusBadge(c.status)}</div>

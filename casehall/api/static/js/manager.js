@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { showCase } from "./caseview.js";
 import { label, t, when } from "./i18n.js";
-import { $, $$, caseLight, esc, flash, itemName, light, lightHtml, statusBadge, store } from "./ui.js";
+import { $, $$, caseLight, casesCountText, esc, flash, itemName, light, lightHtml, statusBadge, store } from "./ui.js";
 
 const state = {tab: "inbox", selected: null, tasks: [], details: new Map(), timer: null, kind: "", q: "",
                urgentOnly: false, pages: 1, total: 0, next: null};
@@ -177,7 +177,7 @@ function searchTab(pane) {
           .map((s) => `<option value="${s}">${esc(label("status", s))}</option>`).join("")}</select>
       <label class="choice"><input type="checkbox" id="s-overdue"> ${esc(t("Overdue only"))}</label>
       <button class="secondary">${esc(t("Search"))}</button></form>
-    <div class="msg"></div><ul class="rows" id="search-rows"></ul>`;
+    <div class="msg"></div><p class="muted" id="search-count"></p><ul class="rows" id="search-rows"></ul>`;
   $("#search-form").onsubmit = async (ev) => {
     ev.preventDefault();
     const p = new URLSearchParams({limit: "100"});
@@ -186,6 +186,7 @@ function searchTab(pane) {
     if ($("#s-overdue").checked) p.set("overdue", "true");
     try {
       const page = await api(`/cases?${p}`);
+      $("#search-count").textContent = casesCountText(page);
       $("#search-rows").innerHTML = page.items.map((c) => `<li class="row" data-no="${esc(c.case_no)}" tabindex="0">
         <div class="row-main"><b>${esc(c.case_no)}</b> ${statusBadge(c.status)}</div>
         <div class="row-sub">${esc(c.applicant_name)} · ${esc(itemName(c.item_code))}</div>

@@ -172,6 +172,14 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** How many cases a list holds as the API counted them (``GET /cases``): exactly, "more than" the count's cap (a
+ * text search stops counting at 200), or about the planner's estimate. */
+export function casesCountText(page) {
+  if (page.total_exact) return t("{n} cases", {n: page.total});
+  if (page.more_than != null && page.total <= page.more_than + 1) return t("More than {n} cases", {n: page.more_than});
+  return t("About {n} cases", {n: page.total});
+}
+
 // ---- pages and the administrators' change logs (the admin screens and the auditor's) ----------------------------
 /** "1-20 of 45" with Previous / Next under a page {total, offset, limit, items}; ``onMove(offset)`` loads another. */
 export function pager(page, onMove) {
